@@ -66,7 +66,13 @@ export class ServiceError extends TabootError {
     service: ServiceName,
     url: string,
     message: string,
-    options: { code?: string; retryable?: boolean; retryAfterMs?: number; hint?: string; cause?: unknown } = {},
+    options: {
+      code?: string;
+      retryable?: boolean;
+      retryAfterMs?: number;
+      hint?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(`${serviceLabel[service]} at ${url}: ${message}`, {
       exitCode: ExitCode.Failure,

@@ -35,10 +35,14 @@ export function positiveNumber(flag: string): (value: string) => number {
 }
 
 /** `--qdrant-url`, `--tei-url`, `--collection`: the connection flags shared by most commands. */
-export function addConnectionOptions(command: Command, which: { tei?: boolean; collection?: boolean } = {}): Command {
+export function addConnectionOptions(
+  command: Command,
+  which: { tei?: boolean; collection?: boolean } = {},
+): Command {
   command.addOption(new Option('--qdrant-url <url>', 'Qdrant gRPC URL (env TABOOT_QDRANT_URL)'));
   if (which.tei !== false) command.addOption(new Option('--tei-url <url>', 'TEI URL (env TABOOT_TEI_URL)'));
-  if (which.collection) command.addOption(new Option('-c, --collection <name>', 'collection (env TABOOT_COLLECTION)'));
+  if (which.collection)
+    command.addOption(new Option('-c, --collection <name>', 'collection (env TABOOT_COLLECTION)'));
   return command;
 }
 

@@ -32,7 +32,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const env = options.env ?? process.env;
   const { fileConfig, filepath } = await readConfigFile(options.configPath, options.cwd ?? process.cwd());
   const interpolated = interpolate(fileConfig, env, [], filepath);
-  const merged = deepMerge(deepMerge(interpolated, fromEnvironment(env)), stripUndefined(options.overrides ?? {}));
+  const merged = deepMerge(
+    deepMerge(interpolated, fromEnvironment(env)),
+    stripUndefined(options.overrides ?? {}),
+  );
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), filepath);
@@ -90,7 +93,8 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[], fil
       return replacement;
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, String(index)], filepath));
+  if (Array.isArray(value))
+    return value.map((item, index) => interpolate(item, env, [...path, String(index)], filepath));
   if (isPlainObject(value)) {
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [key, interpolate(inner, env, [...path, key], filepath)]),

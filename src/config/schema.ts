@@ -5,11 +5,9 @@ import { z } from 'zod';
  * misspelt key is an error rather than a silently ignored setting.
  */
 
-const httpUrl = z
-  .string()
-  .refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), {
-    message: 'expected a URL starting with http:// or https://',
-  });
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), {
+  message: 'expected a URL starting with http:// or https://',
+});
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -115,7 +113,9 @@ const collectionSchema = z.strictObject({
 });
 
 const ingestSchema = z.strictObject({
-  include: z.array(z.string().min(1)).default(['**/*.md', '**/*.markdown', '**/*.mdx', '**/*.jsonl', '**/*.txt']),
+  include: z
+    .array(z.string().min(1))
+    .default(['**/*.md', '**/*.markdown', '**/*.mdx', '**/*.jsonl', '**/*.txt']),
   exclude: z.array(z.string().min(1)).default([]),
   /** Points per upsert request. */
   batchSize: positiveInt.max(100_000).default(500),

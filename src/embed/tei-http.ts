@@ -1,4 +1,4 @@
-import { type Dispatcher, Agent, errors as undiciErrors } from 'undici';
+import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
 import { ServiceError } from '../errors.js';
 
 /**
@@ -50,7 +50,8 @@ export async function teiRequest(
       signal,
     });
     const buffer = Buffer.from(await response.body.arrayBuffer());
-    if (response.statusCode >= 400) throw errorFromResponse(endpoint.url, path, response.statusCode, buffer, response.headers);
+    if (response.statusCode >= 400)
+      throw errorFromResponse(endpoint.url, path, response.statusCode, buffer, response.headers);
     return { status: response.statusCode, headers: response.headers, body: buffer };
   } catch (error) {
     if (error instanceof ServiceError) throw error;
@@ -89,8 +90,13 @@ function errorFromResponse(
 function networkError(baseUrl: string, path: string, error: unknown): ServiceError {
   const code = (error as { code?: string }).code ?? '';
   const refused = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN/.test(code);
-  const timeout = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
-  const what = refused ? `cannot connect (${code})` : timeout ? 'timed out' : `${path} failed: ${(error as Error).message}`;
+  const timeout =
+    error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
+  const what = refused
+    ? `cannot connect (${code})`
+    : timeout
+      ? 'timed out'
+      : `${path} failed: ${(error as Error).message}`;
   return new ServiceError('tei', baseUrl, what, {
     code: timeout ? 'TIMEOUT' : 'CONNECTION',
     retryable: true,

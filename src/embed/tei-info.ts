@@ -21,7 +21,8 @@ export async function fetchTeiInfo(endpoint: TeiEndpoint, signal?: AbortSignal):
   } catch {
     throw new ServiceError('tei', endpoint.url, '/info did not answer JSON: is this a TEI server?');
   }
-  const num = (key: string, fallback: number) => (typeof raw[key] === 'number' ? (raw[key] as number) : fallback);
+  const num = (key: string, fallback: number) =>
+    typeof raw[key] === 'number' ? (raw[key] as number) : fallback;
   return {
     modelId: typeof raw.model_id === 'string' ? raw.model_id : 'unknown',
     modelDtype: typeof raw.model_dtype === 'string' ? raw.model_dtype : undefined,

@@ -44,7 +44,12 @@ export class Qdrant {
   }
 }
 
-const retryableCodes = new Set([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted]);
+const retryableCodes = new Set([
+  Code.Unavailable,
+  Code.DeadlineExceeded,
+  Code.ResourceExhausted,
+  Code.Aborted,
+]);
 
 /** gRPC code names as Qdrant's docs and logs spell them (`UNAVAILABLE`). */
 export function grpcCodeName(code: Code): string {
@@ -62,7 +67,8 @@ export function toServiceError(url: string, what: string, error: unknown): Servi
   }
   const retryAfter = Number(error.metadata.get('retry-after'));
   const unreachable =
-    error.code === Code.Unavailable && /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|connect/i.test(error.rawMessage);
+    error.code === Code.Unavailable &&
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|connect/i.test(error.rawMessage);
   const message = unreachable ? `cannot connect (${error.rawMessage})` : error.rawMessage;
   return new ServiceError('qdrant', url, `${what}: ${grpcCodeName(error.code)} ${message}`, {
     code: grpcCodeName(error.code),

@@ -132,7 +132,11 @@ export function buildCreateCollection(name: string, spec: CollectionSpec): Creat
     vectorsConfig: {
       config: {
         case: 'params',
-        value: { size: BigInt(spec.vectorSize), distance: distanceToProto[spec.distance], onDisk: spec.onDisk },
+        value: {
+          size: BigInt(spec.vectorSize),
+          distance: distanceToProto[spec.distance],
+          onDisk: spec.onDisk,
+        },
       },
     },
     hnswConfig: hnswMessage(spec),
@@ -150,7 +154,8 @@ export function buildCreateCollection(name: string, spec: CollectionSpec): Creat
 export function specFromCollectionInfo(info: CollectionInfo): CollectionSpec {
   const config = info.config;
   const params = config?.params;
-  const vectorParams = params?.vectorsConfig?.config.case === 'params' ? params.vectorsConfig.config.value : undefined;
+  const vectorParams =
+    params?.vectorsConfig?.config.case === 'params' ? params.vectorsConfig.config.value : undefined;
   const hnsw = config?.hnswConfig;
   const optimizers = config?.optimizerConfig;
   const quantization = vectorParams?.quantizationConfig ?? config?.quantizationConfig;
@@ -208,7 +213,14 @@ export function diffSpecs(current: CollectionSpec, desired: CollectionSpec): Spe
   const compare = (path: string, a: unknown, b: unknown, updatable: boolean): void => {
     if (a !== b) differences.push({ path, current: String(a), desired: String(b), updatable });
   };
-  for (const key of ['vectorSize', 'distance', 'onDisk', 'shards', 'replicationFactor', 'writeConsistencyFactor'] as const) {
+  for (const key of [
+    'vectorSize',
+    'distance',
+    'onDisk',
+    'shards',
+    'replicationFactor',
+    'writeConsistencyFactor',
+  ] as const) {
     compare(key, current[key], desired[key], !fixedSettings.has(key));
   }
   for (const key of ['m', 'efConstruct', 'fullScanThreshold', 'onDisk'] as const) {
@@ -261,7 +273,8 @@ export function buildUpdateCollection(
   }
   if (changed('quantization.')) {
     update.quantizationConfig = create(QuantizationConfigDiffSchema, {
-      quantization: desired.quantization.type === 'int8' ? scalarQuantization(desired) : { case: 'disabled', value: {} },
+      quantization:
+        desired.quantization.type === 'int8' ? scalarQuantization(desired) : { case: 'disabled', value: {} },
     });
     any = true;
   }

@@ -57,7 +57,8 @@ export async function ensureCollection(
     await deleteCollection(qdrant, name);
     return { action: 'recreated', name, payloadIndexes: await createWithIndexes(qdrant, name, spec) };
   }
-  if (!exists) return { action: 'created', name, payloadIndexes: await createWithIndexes(qdrant, name, spec) };
+  if (!exists)
+    return { action: 'created', name, payloadIndexes: await createWithIndexes(qdrant, name, spec) };
 
   const info = await getCollection(qdrant, name);
   const differences = diffSpecs(specFromCollectionInfo(info), spec);
@@ -66,7 +67,8 @@ export async function ensureCollection(
 
   const update = buildUpdateCollection(name, differences, spec);
   if (update) await qdrant.call(`update collection ${name}`, (apis) => apis.collections.update(update));
-  for (const index of missingPayloadIndexes(differences, spec)) await createPayloadIndex(qdrant, name, index.field, index);
+  for (const index of missingPayloadIndexes(differences, spec))
+    await createPayloadIndex(qdrant, name, index.field, index);
   return {
     action: 'updated',
     name,
@@ -83,7 +85,9 @@ export async function collectionExists(qdrant: Qdrant, name: string): Promise<bo
 }
 
 export async function getCollection(qdrant: Qdrant, name: string) {
-  const response = await qdrant.call(`get collection ${name}`, (apis) => apis.collections.get({ collectionName: name }));
+  const response = await qdrant.call(`get collection ${name}`, (apis) =>
+    apis.collections.get({ collectionName: name }),
+  );
   if (!response.result) throw new Error(`Qdrant returned no info for collection ${name}`);
   return response.result;
 }
@@ -98,7 +102,8 @@ export async function deleteCollection(qdrant: Qdrant, name: string): Promise<bo
 async function createWithIndexes(qdrant: Qdrant, name: string, spec: CollectionSpec): Promise<string[]> {
   const request = buildCreateCollection(name, spec);
   await qdrant.call(`create collection ${name}`, (apis) => apis.collections.create(request));
-  for (const [field, index] of Object.entries(spec.payloadIndexes)) await createPayloadIndex(qdrant, name, field, index);
+  for (const [field, index] of Object.entries(spec.payloadIndexes))
+    await createPayloadIndex(qdrant, name, field, index);
   return Object.keys(spec.payloadIndexes);
 }
 

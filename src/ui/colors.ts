@@ -4,7 +4,11 @@ import { Chalk, type ChalkInstance } from 'chalk';
  * Colour only where a person reads it: never when `--no-color` or `NO_COLOR` says so, always
  * when `FORCE_COLOR` asks, otherwise only on a TTY.
  */
-export function colorLevel(stream: { isTTY?: boolean }, flag: boolean, env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 {
+export function colorLevel(
+  stream: { isTTY?: boolean },
+  flag: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): 0 | 1 | 2 | 3 {
   if (!flag) return 0;
   const force = env.FORCE_COLOR;
   if (force !== undefined) {
