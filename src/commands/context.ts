@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type DeepPartial, type LoadedConfig, loadConfig } from '../config/load.js';
+import type { DeepPartial, LoadedConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
 import { Output } from '../ui/output.js';
 
@@ -35,6 +35,10 @@ export function createContext(command: Command): CommandContext {
   return {
     globals,
     output: new Output(globals),
-    loadConfig: (overrides) => loadConfig({ configPath: globals.config, overrides }),
+    // Loaded on first use: zod and cosmiconfig are not needed for `--help`.
+    loadConfig: async (overrides) => {
+      const { loadConfig } = await import('../config/load.js');
+      return loadConfig({ configPath: globals.config, overrides });
+    },
   };
 }

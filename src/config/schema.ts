@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { distances, payloadIndexTypes } from './constants.js';
 
 /**
  * The whole configuration, with the defaults of DESIGN section 9. Every object is strict, so a
@@ -12,20 +13,8 @@ const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s/]+/.test(value) &
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
-export const distances = ['Cosine', 'Dot', 'Euclid', 'Manhattan'] as const;
-export type Distance = (typeof distances)[number];
-
-export const payloadIndexTypes = [
-  'keyword',
-  'integer',
-  'float',
-  'bool',
-  'geo',
-  'datetime',
-  'text',
-  'uuid',
-] as const;
-export type PayloadIndexType = (typeof payloadIndexTypes)[number];
+export type { Distance, PayloadIndexType } from './constants.js';
+export { distances, payloadIndexTypes };
 
 const payloadIndexSchema = z.union([
   z.enum(payloadIndexTypes),

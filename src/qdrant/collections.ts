@@ -6,6 +6,7 @@ import {
   CreateFieldIndexCollectionSchema,
 } from '@qdrant/js-client-grpc';
 import type { PayloadIndexType } from '../config/schema.js';
+import { ServiceError, TabootError } from '../errors.js';
 import type { Qdrant } from './client.js';
 import {
   buildCreateCollection,
@@ -85,9 +86,11 @@ export async function collectionExists(qdrant: Qdrant, name: string): Promise<bo
 }
 
 export async function getCollection(qdrant: Qdrant, name: string) {
-  const response = await qdrant.call(`get collection ${name}`, (apis) =>
-    apis.collections.get({ collectionName: name }),
-  );
+  const response = await qdrant
+    .call(`get collection ${name}`, (apis) => apis.collections.get({ collectionName: name }))
+    .catch((error: unknown) => {
+      throw withMissingCollectionHint(error, name);
+    });
   if (!response.result) throw new Error(`Qdrant returned no info for collection ${name}`);
   return response.result;
 }
@@ -97,6 +100,23 @@ export async function deleteCollection(qdrant: Qdrant, name: string): Promise<bo
     apis.collections.delete({ collectionName: name }),
   );
   return response.result;
+}
+
+/** Delete a collection that must exist: a missing one is an error, not a silent no-op. */
+export async function deleteExistingCollection(qdrant: Qdrant, name: string): Promise<void> {
+  if (!(await collectionExists(qdrant, name))) {
+    throw new TabootError(`collection ${name} does not exist in Qdrant at ${qdrant.url}`);
+  }
+  await deleteCollection(qdrant, name);
+}
+
+function withMissingCollectionHint(error: unknown, name: string): unknown {
+  if (!(error instanceof ServiceError) || error.code !== 'NOT_FOUND') return error;
+  return new ServiceError('qdrant', error.url, `collection ${name} does not exist`, {
+    code: error.code,
+    hint: `Create it with: taboot collection create ${name}`,
+    cause: error,
+  });
 }
 
 async function createWithIndexes(qdrant: Qdrant, name: string, spec: CollectionSpec): Promise<string[]> {

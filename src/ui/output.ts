@@ -63,6 +63,11 @@ export class Output {
     this.write(this.stderr, `${this.err.red('error:')} ${line}`);
   }
 
+  /** A line that belongs to an error or warning just printed (a difference, a file:line); never silenced. */
+  detail(line: string): void {
+    this.write(this.stderr, `  ${line}`);
+  }
+
   /** Detail only shown with `--debug`. */
   trace(line: string): void {
     if (this.debug) this.write(this.stderr, this.err.dim(line));
