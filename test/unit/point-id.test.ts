@@ -9,7 +9,7 @@ describe('uuidV5', () => {
     [DNS, 'python.org', '886313e1-3b8a-5372-9b90-0c9aee199e5d'],
     [DNS, 'www.example.com', '2ed6657d-e927-568b-95e1-2665a8aea6a2'],
     [URL_NAMESPACE, 'http://www.ietf.org/rfc/rfc4122.txt', 'd0690b3c-b29d-52e7-81b0-d573b503f2d4'],
-  ])('matches Python's uuid5 for %s + %s', (namespace, name, expected) => {
+  ])('matches uuid.uuid5 of Python for %s + %s', (namespace, name, expected) => {
     expect(uuidV5(namespace, name)).toBe(expected);
   });
 
