@@ -1,0 +1,257 @@
+import * as http2 from 'node:http2';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import {
+  CollectionStatus,
+  Distance,
+  type PointStruct,
+  PointsOperationResponseSchema,
+  QdrantClient,
+  type QdrantClientResourceExhaustedError,
+  UpdateStatus,
+  UpsertPointsSchema,
+} from '@qdrant/js-client-grpc';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadServices } from '../support/qdrant-server/descriptors.js';
+import { type QdrantTestServer, startQdrantServer } from '../support/qdrant-server/index.js';
+
+// Fault injection exists only in the test server.
+const suite = process.env.TABOOT_TEST_QDRANT_URL ? describe.skip : describe;
+
+function point(id: number, vector: number[]): PointStruct {
+  return {
+    id: { pointIdOptions: { case: 'num', value: BigInt(id) } },
+    vectors: {
+      vectorsOptions: { case: 'vector', value: { vector: { case: 'dense', value: { data: vector } } } },
+    },
+    payload: {},
+  } as PointStruct;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConnectError);
+  return error as ConnectError;
+}
+
+suite('Qdrant test server faults', () => {
+  let server: QdrantTestServer;
+  let client: QdrantClient;
+  const collections = () => client.api('collections');
+  const points = () => client.api('points');
+
+  beforeAll(async () => {
+    server = await startQdrantServer();
+    client = new QdrantClient({ url: server.url, checkCompatibility: false, compression: false });
+    await collections().create({
+      collectionName: 'docs',
+      vectorsConfig: { config: { case: 'params', value: { size: 2n, distance: Distance.Cosine } } },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.faults.reset();
+    server.setIndexingDelay(0);
+  });
+
+  it("fails the next N matching calls with the code and Qdrant's wording, then recovers", async () => {
+    server.faults.failNext(2, Code.Unavailable, undefined, { method: 'Points/Upsert' });
+    const before = server.calls.get('Points/Upsert') ?? 0;
+    expect((await collections().list({})).collections.length).toBe(1);
+    for (let i = 0; i < 2; i++) {
+      const error = await rejection(points().upsert({ collectionName: 'docs', points: [point(1, [1, 0])] }));
+      expect(error.code).toBe(Code.Unavailable);
+      expect(error.rawMessage).toMatch(/^Shard temporarily unavailable: /);
+    }
+    expect(server.collection('docs')?.point(1)).toBeUndefined();
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(1, [1, 0])] });
+    expect(server.collection('docs')?.point(1)).toBeDefined();
+    expect(server.calls.get('Points/Upsert')).toBe(before + 3);
+  });
+
+  it('sends retry-after with RESOURCE_EXHAUSTED, which the official client moves into error.cause', async () => {
+    server.faults.failNext(1, Code.ResourceExhausted, undefined, { retryAfterSeconds: 3 });
+    const error = await rejection(collections().list({}));
+    // js-client-grpc 1.19 rethrows it as QdrantClientResourceExhaustedError, which connect's
+    // instanceof check does not recognise, so the caller gets Unknown with it as the cause.
+    expect(error.code).toBe(Code.Unknown);
+    const cause = error.cause;
+    expect((cause as Error).name).toBe('QdrantClientResourceExhaustedError');
+    expect((cause as QdrantClientResourceExhaustedError).code).toBe(Code.ResourceExhausted);
+    expect((cause as QdrantClientResourceExhaustedError).retry_after).toBe(3);
+    expect((cause as ConnectError).rawMessage).toMatch(/^Rate limiting exceeded: /);
+  });
+
+  it('puts retry-after in the response metadata a plain gRPC client reads', async () => {
+    const { collections: service } = await loadServices();
+    const plain = createClient(service, createGrpcTransport({ baseUrl: server.url }));
+    server.faults.failNext(
+      1,
+      Code.ResourceExhausted,
+      'Rate limiting exceeded: Write rate limit exceeded: 12 of 10',
+      {
+        retryAfterSeconds: 7,
+      },
+    );
+    const error = await rejection(plain.list({}));
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.rawMessage).toBe('Rate limiting exceeded: Write rate limit exceeded: 12 of 10');
+    expect(error.metadata.get('retry-after')).toBe('7');
+  });
+
+  it('drops the connection before a call is handled: the client sees ECONNRESET and nothing is written', async () => {
+    server.faults.dropNext(1, { method: 'Points/Upsert' });
+    const error = await rejection(points().upsert({ collectionName: 'docs', points: [point(10, [1, 0])] }));
+    expect(error.code).toBe(Code.Aborted);
+    expect(error.rawMessage).toMatch(/ECONNRESET/);
+    expect(server.collection('docs')?.point(10)).toBeUndefined();
+    // The client reconnects on the next call.
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(10, [1, 0])] });
+    expect(server.collection('docs')?.point(10)).toBeDefined();
+  });
+
+  it('drops the connection after handling: the write happened though the client saw an error', async () => {
+    server.faults.dropNext(1, { method: 'Points/Upsert', afterHandling: true, mode: 'close' });
+    const error = await rejection(points().upsert({ collectionName: 'docs', points: [point(11, [0, 1])] }));
+    expect(error.code).toBe(Code.Canceled);
+    expect(error.rawMessage).toMatch(/stream closed/);
+    expect(server.collection('docs')?.point(11)?.vector).toEqual(new Float32Array([0, 1]));
+  });
+
+  it('delays calls of one method by the configured latency', async () => {
+    server.faults.latencyByMethod.set('Points/Count', 5_000);
+    const impatient = new QdrantClient({
+      url: server.url,
+      checkCompatibility: false,
+      compression: false,
+      timeout: 50,
+    });
+    const error = await rejection(impatient.api('points').count({ collectionName: 'docs' }));
+    expect([Code.Canceled, Code.DeadlineExceeded]).toContain(error.code);
+    // Other methods are not delayed.
+    await impatient.api('collections').list({});
+  });
+
+  it('reports Yellow and a lagging indexed_vectors_count while optimizing, Green once done', async () => {
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(20, [1, 1])] });
+    server.setIndexingDelay(60_000);
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(21, [1, 1])] });
+    const busy = (await collections().get({ collectionName: 'docs' })).result;
+    expect(busy?.status).toBe(CollectionStatus.Yellow);
+    expect(busy?.indexedVectorsCount ?? 0n).toBeLessThan(busy?.pointsCount ?? 0n);
+
+    server.setIndexingDelay(20);
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(22, [1, 1])] });
+    let info = (await collections().get({ collectionName: 'docs' })).result;
+    while (info?.status !== CollectionStatus.Green) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      info = (await collections().get({ collectionName: 'docs' })).result;
+    }
+    expect(info.indexedVectorsCount).toBe(info.pointsCount);
+  });
+
+  it('indexes nothing while HNSW is off (m=0) and everything once m is restored', async () => {
+    await collections().update({ collectionName: 'docs', hnswConfig: { m: 0n } });
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(30, [1, 0])] });
+    expect((await collections().get({ collectionName: 'docs' })).result?.indexedVectorsCount).toBe(0n);
+    await collections().update({ collectionName: 'docs', hnswConfig: { m: 16n } });
+    const info = (await collections().get({ collectionName: 'docs' })).result;
+    expect(info?.indexedVectorsCount).toBe(info?.pointsCount);
+  });
+
+  it('accepts raw gRPC frames from a hand-written HTTP/2 client', async () => {
+    const session = http2.connect(server.url);
+    const call = (path: string, body: Uint8Array) =>
+      new Promise<{ status: string | undefined; message: string | undefined; body: Buffer }>(
+        (resolve, reject) => {
+          const frame = Buffer.alloc(5 + body.length);
+          frame.writeUInt32BE(body.length, 1);
+          frame.set(body, 5);
+          const stream = session.request({
+            ':method': 'POST',
+            ':path': path,
+            'content-type': 'application/grpc',
+            te: 'trailers',
+          });
+          const chunks: Buffer[] = [];
+          let headers: http2.IncomingHttpHeaders = {};
+          stream.on('response', (h) => {
+            headers = h;
+          });
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('trailers', (t) => {
+            headers = { ...headers, ...t };
+          });
+          stream.on('end', () =>
+            resolve({
+              status: headers['grpc-status'] as string | undefined,
+              message: headers['grpc-message'] as string | undefined,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          stream.on('error', reject);
+          stream.end(frame);
+        },
+      );
+    try {
+      const upsert = (name: string) =>
+        toBinary(
+          UpsertPointsSchema,
+          create(UpsertPointsSchema, { collectionName: name, wait: true, points: [point(40, [0.5, 0.5])] }),
+        );
+      const ok = await call('/qdrant.Points/Upsert', upsert('docs'));
+      expect(ok.status).toBe('0');
+      const reply = fromBinary(
+        PointsOperationResponseSchema,
+        ok.body.subarray(5, 5 + ok.body.readUInt32BE(1)),
+      );
+      expect(reply.result?.status).toBe(UpdateStatus.Completed);
+      expect(server.collection('docs')?.point(40)).toBeDefined();
+
+      const missing = await call('/qdrant.Points/Upsert', upsert('nope'));
+      expect(missing.status).toBe(String(Code.NotFound));
+      expect(decodeURIComponent(missing.message ?? '')).toBe("Not found: Collection `nope` doesn't exist!");
+    } finally {
+      session.close();
+    }
+  });
+
+  it("requires the api-key header when started with one, with Qdrant's UNAUTHENTICATED messages", async () => {
+    const secured = await startQdrantServer({ apiKey: 'secret' });
+    try {
+      const make = (apiKey?: string) =>
+        new QdrantClient({
+          url: secured.url,
+          apiKey,
+          https: false,
+          checkCompatibility: false,
+          compression: false,
+        });
+      const missing = await rejection(make().api('collections').list({}));
+      expect(missing.code).toBe(Code.Unauthenticated);
+      expect(missing.rawMessage).toBe('Must provide an API key or an Authorization bearer token');
+      const wrong = await rejection(make('guess').api('collections').list({}));
+      expect(wrong.code).toBe(Code.Unauthenticated);
+      expect(wrong.rawMessage).toBe('Invalid API key or JWT');
+      expect((await make('secret').api('collections').list({})).collections).toEqual([]);
+    } finally {
+      await secured.close();
+    }
+  });
+
+  it('closes promptly with a call in flight, failing that call', async () => {
+    const doomed = await startQdrantServer();
+    doomed.faults.latencyMs = 60_000;
+    const other = new QdrantClient({ url: doomed.url, checkCompatibility: false, compression: false });
+    const pending = rejection(other.api('collections').list({}));
+    while ((doomed.calls.get('Collections/List') ?? 0) === 0) await new Promise((r) => setTimeout(r, 5));
+    await doomed.close();
+    expect((await pending).code).toBeTypeOf('number');
+  });
+});
