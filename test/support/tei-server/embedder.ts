@@ -82,13 +82,25 @@ export function finish(
 
 /** `[a,b,...]` with each float32 written so that `Math.fround(JSON.parse(x))` gives it back exactly. */
 export function vectorJson(vector: Float32Array): string {
+  // Hashed vectors are mostly zeros: copy runs of `,0` from one long string instead of one by one.
+  if (zeroRuns.length < 2 * vector.length) zeroRuns = ',0'.repeat(vector.length);
   let text = '[';
-  for (let i = 0; i < vector.length; i++) {
-    const v = vector[i]!;
-    text += i === 0 ? (v === 0 ? '0' : String(v)) : v === 0 ? ',0' : `,${v}`;
+  let i = 0;
+  while (i < vector.length) {
+    if (vector[i] === 0) {
+      let end = i + 1;
+      while (end < vector.length && vector[end] === 0) end++;
+      text += i === 0 ? zeroRuns.slice(1, 2 * end) : zeroRuns.slice(0, 2 * (end - i));
+      i = end;
+    } else {
+      text += i === 0 ? String(vector[i]) : `,${vector[i]}`;
+      i++;
+    }
   }
   return `${text}]`;
 }
+
+let zeroRuns = '';
 
 /** Little-endian float32 bytes, base64: what `/v1/embeddings` answers for `encoding_format: "base64"`. */
 export function vectorBase64(vector: Float32Array): string {
