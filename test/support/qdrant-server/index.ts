@@ -18,7 +18,7 @@ import { qdrantErrors } from './errors.js';
 import { type DropMode, Faults } from './faults.js';
 import { pointsImpl } from './points-service.js';
 import { ServerState } from './state.js';
-import { compareKeys, type Json } from './values.js';
+import { canonicalUuid, compareKeys, type Json } from './values.js';
 
 export { type DropMode, Faults } from './faults.js';
 export type { Json } from './values.js';
@@ -86,7 +86,7 @@ function inspect(state: ServerState, name: string): InspectedCollection | undefi
       return [...stored.points.keys()].sort(compareKeys).flatMap((k) => toInspected(k) ?? []);
     },
     point(id) {
-      return typeof id === 'string' ? toInspected(`u:${id.toLowerCase()}`) : toInspected(`n:${BigInt(id)}`);
+      return typeof id === 'string' ? toInspected(`u:${canonicalUuid(id)}`) : toInspected(`n:${BigInt(id)}`);
     },
     info: () => stored.info(),
   };
