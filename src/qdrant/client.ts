@@ -44,11 +44,16 @@ export class Qdrant {
   }
 }
 
+/**
+ * Codes after which the same request may succeed. Canceled is how a stream closed by the server
+ * (a restart, a lost connection) surfaces when taboot itself cancelled nothing.
+ */
 const retryableCodes = new Set([
   Code.Unavailable,
   Code.DeadlineExceeded,
   Code.ResourceExhausted,
   Code.Aborted,
+  Code.Canceled,
 ]);
 
 /** gRPC code names as Qdrant's docs and logs spell them (`UNAVAILABLE`). */
@@ -56,8 +61,9 @@ export function grpcCodeName(code: Code): string {
   return (Code[code] ?? 'UNKNOWN').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
-export function toServiceError(url: string, what: string, error: unknown): ServiceError {
-  if (error instanceof ServiceError) return error;
+export function toServiceError(url: string, what: string, caught: unknown): ServiceError {
+  if (caught instanceof ServiceError) return caught;
+  const error = unwrapRateLimit(caught);
   if (!(error instanceof ConnectError)) {
     return new ServiceError('qdrant', url, `${what} failed: ${String((error as Error)?.message ?? error)}`, {
       retryable: true,
@@ -77,4 +83,25 @@ export function toServiceError(url: string, what: string, error: unknown): Servi
     hint: unreachable ? 'Is Qdrant running? Check qdrant.url (the gRPC port, 6334 by default).' : undefined,
     cause: error,
   });
+}
+
+/**
+ * js-client-grpc rethrows RESOURCE_EXHAUSTED with a `retry-after` as its own error class from an
+ * interceptor, which connect then wraps as UNKNOWN: the real code and the delay sit on `cause`.
+ * (That class keeps only the first character of the header, so a delay of 30 s reads as 3 s; the
+ * exponential backoff still grows past it.)
+ */
+function unwrapRateLimit(error: unknown): unknown {
+  if (!(error instanceof ConnectError) || error.code !== Code.Unknown) return error;
+  const cause = error.cause as { name?: string; rawMessage?: string; retry_after?: number } | undefined;
+  if (cause?.name !== 'QdrantClientResourceExhaustedError') return error;
+  const metadata = new Headers();
+  if (cause.retry_after !== undefined) metadata.set('retry-after', String(cause.retry_after));
+  return new ConnectError(
+    cause.rawMessage ?? error.rawMessage,
+    Code.ResourceExhausted,
+    metadata,
+    undefined,
+    cause,
+  );
 }

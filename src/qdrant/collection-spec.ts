@@ -186,7 +186,11 @@ export function specFromCollectionInfo(info: CollectionInfo): CollectionSpec {
       onDisk: hnsw?.onDisk ?? false,
     },
     quantization: scalar
-      ? { type: 'int8', quantile: scalar.quantile ?? 0.99, alwaysRam: scalar.alwaysRam ?? false }
+      ? {
+          type: 'int8',
+          quantile: shortestFloat32(scalar.quantile ?? 0.99),
+          alwaysRam: scalar.alwaysRam ?? false,
+        }
       : { type: 'none', quantile: 0.99, alwaysRam: true },
     optimizers: {
       defaultSegmentNumber: Number(optimizers?.defaultSegmentNumber ?? 0n),
@@ -198,6 +202,19 @@ export function specFromCollectionInfo(info: CollectionInfo): CollectionSpec {
     writeConsistencyFactor: params?.writeConsistencyFactor ?? 1,
     payloadIndexes,
   };
+}
+
+/**
+ * The shortest decimal that is the same float32: `quantile` travels as a protobuf `float`, so
+ * 0.99 comes back as 0.9900000095367432 and would otherwise never compare equal to the config.
+ */
+export function shortestFloat32(value: number): number {
+  const single = Math.fround(value);
+  for (let digits = 1; digits <= 9; digits += 1) {
+    const candidate = Number(single.toPrecision(digits));
+    if (Math.fround(candidate) === single) return candidate;
+  }
+  return single;
 }
 
 /** Settings that only a new collection can change. */
@@ -228,7 +245,12 @@ export function diffSpecs(current: CollectionSpec, desired: CollectionSpec): Spe
   }
   compare('quantization.type', current.quantization.type, desired.quantization.type, true);
   if (current.quantization.type === 'int8' && desired.quantization.type === 'int8') {
-    compare('quantization.quantile', current.quantization.quantile, desired.quantization.quantile, true);
+    compare(
+      'quantization.quantile',
+      shortestFloat32(current.quantization.quantile),
+      shortestFloat32(desired.quantization.quantile),
+      true,
+    );
     compare('quantization.alwaysRam', current.quantization.alwaysRam, desired.quantization.alwaysRam, true);
   }
   for (const key of ['defaultSegmentNumber', 'maxSegmentSizeKb', 'indexingThresholdKb'] as const) {

@@ -7,6 +7,7 @@ import {
   buildUpdateCollection,
   diffSpecs,
   missingPayloadIndexes,
+  shortestFloat32,
   specFromCollectionInfo,
   specFromConfig,
 } from '../../src/qdrant/collection-spec.js';
@@ -129,5 +130,14 @@ describe('collection spec', () => {
     });
     expect(plan.payloadIndexes).toHaveLength(7);
     expect(plan.payloadIndexes[0]).toMatchObject({ fieldName: 'doc_id', fieldType: 'FieldTypeKeyword' });
+  });
+});
+
+describe('shortestFloat32', () => {
+  it('reads a protobuf float back as the decimal that was written', () => {
+    expect(shortestFloat32(Math.fround(0.99))).toBe(0.99);
+    expect(shortestFloat32(Math.fround(0.995))).toBe(0.995);
+    expect(shortestFloat32(1)).toBe(1);
+    expect(shortestFloat32(Math.fround(0.1234567))).toBe(0.1234567);
   });
 });
