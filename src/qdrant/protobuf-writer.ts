@@ -36,7 +36,9 @@ export function setSize(slot: number, size: number): void {
 /** UTF-8 byte length of `text`, recorded for the writing pass. */
 export function sizeString(text: string): number {
   const length = Buffer.byteLength(text, 'utf8');
-  table[reserveSize()] = length;
+  // Reserve first: reserving may replace `table`.
+  const slot = reserveSize();
+  table[slot] = length;
   return length;
 }
 

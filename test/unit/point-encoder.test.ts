@@ -288,10 +288,10 @@ describe('encodeUpsertPoints', () => {
     expect(encode([undefined])).toThrow(/undefined/);
   });
 
-  it('encodes many points in order', () => {
-    const points = Array.from({ length: 300 }, (_, i) => point(i, { i, text: `chunk ${i}` }, 8));
+  it('encodes many points in order, beyond the first size table', () => {
+    const points = Array.from({ length: 3000 }, (_, i) => point(i, { i, text: `chunk ${i}` }, 8));
     const message = decode(encodeUpsertPoints({ collectionName: 'c', wait: false, points }));
-    expect(message.points).toHaveLength(300);
+    expect(message.points).toHaveLength(3000);
     message.points.forEach((struct, i) => {
       expect(struct.id?.pointIdOptions).toEqual({ case: 'num', value: BigInt(i) });
       expect(taggedMap(struct.payload)).toEqual({ i: { int: BigInt(i) }, text: `chunk ${i}` });
