@@ -75,6 +75,29 @@ suite('Qdrant test server faults', () => {
     expect(server.calls.get('Points/Upsert')).toBe(before + 3);
   });
 
+  it('fails every n-th matching call until reset', async () => {
+    server.faults.failEvery(3, Code.Unavailable, undefined, { method: 'Points/Upsert' });
+    const outcomes: string[] = [];
+    for (let i = 1; i <= 7; i++) {
+      const result = await points()
+        .upsert({ collectionName: 'docs', points: [point(i, [1, 0])] })
+        .then(() => 'ok')
+        .catch((error: { code: Code }) => String(error.code));
+      outcomes.push(result);
+    }
+    expect(outcomes).toEqual([
+      'ok',
+      'ok',
+      String(Code.Unavailable),
+      'ok',
+      'ok',
+      String(Code.Unavailable),
+      'ok',
+    ]);
+    server.faults.reset();
+    await points().upsert({ collectionName: 'docs', points: [point(9, [1, 0])] });
+  });
+
   it('sends retry-after with RESOURCE_EXHAUSTED, which the official client moves into error.cause', async () => {
     server.faults.failNext(1, Code.ResourceExhausted, undefined, { retryAfterSeconds: 3 });
     const error = await rejection(collections().list({}));

@@ -41,6 +41,19 @@ suite('fault injection', () => {
     expect((await teiCall(server.url, 'POST', '/embed', { inputs: 'x' })).status).toBe(200);
   });
 
+  it('failEvery answers every n-th POST with the status until reset', async () => {
+    const server = await start();
+    server.faults.failEvery(2, 503);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push((await teiCall(server.url, 'POST', '/embed', { inputs: 'x' })).status);
+    expect((await teiCall(server.url, 'GET', '/info')).status).toBe(200);
+    expect(statuses).toEqual([200, 503, 200, 503, 200]);
+    await server.faults.reset();
+    expect((await teiCall(server.url, 'POST', '/embed', { inputs: 'x' })).status).toBe(200);
+    expect((await teiCall(server.url, 'POST', '/embed', { inputs: 'x' })).status).toBe(200);
+  });
+
   it('failNext on /v1/embeddings answers the OpenAI shape and leaves other routes alone', async () => {
     const server = await start();
     server.faults.failNext(1, 429, { route: '/v1/embeddings', retryAfterSeconds: 2 });

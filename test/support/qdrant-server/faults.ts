@@ -6,6 +6,9 @@ export type MethodMatch = string | undefined;
 
 interface FailRule {
   remaining: number;
+  /** Periodic rules: fail every `every`-th matching call (counted in `seen`), forever. */
+  every?: number;
+  seen?: number;
   code: Code;
   message: string;
   method: MethodMatch;
@@ -67,6 +70,28 @@ export class Faults {
   }
 
   /**
+   * Fail every `n`-th matching call (the n-th, 2n-th, ...) with `code` until `reset()`: a server
+   * that keeps shedding a share of its load, as a busy Qdrant does.
+   */
+  failEvery(
+    n: number,
+    code: Code,
+    message?: string,
+    options: { method?: string; retryAfterSeconds?: number } = {},
+  ): this {
+    this.failures.push({
+      remaining: Number.POSITIVE_INFINITY,
+      every: n,
+      seen: 0,
+      code,
+      message: message ?? defaultFaultMessage(code),
+      method: options.method,
+      retryAfterSeconds: options.retryAfterSeconds,
+    });
+    return this;
+  }
+
+  /**
    * Drop the connection (destroy the TCP socket under the HTTP/2 session) on the next `n`
    * matching calls. By default before the call is handled; with `afterHandling` the call takes
    * effect and only its response is lost, the case that makes clients retry a write that
@@ -98,7 +123,9 @@ export class Faults {
 
   /** @internal The error to answer this call with, if a rule claims it. */
   takeFailure(method: string): ConnectError | undefined {
-    const rule = this.failures.find((r) => r.remaining > 0 && matches(r.method, method));
+    const rule =
+      this.failures.find((r) => r.remaining > 0 && r.every === undefined && matches(r.method, method)) ??
+      this.failures.find((r) => r.every !== undefined && matches(r.method, method) && periodicHit(r));
     if (!rule) return undefined;
     rule.remaining -= 1;
     const metadata =
@@ -113,4 +140,9 @@ export class Faults {
     rule.remaining -= 1;
     return { when: rule.afterHandling ? 'after' : 'before', mode: rule.mode };
   }
+}
+
+function periodicHit(rule: FailRule): boolean {
+  rule.seen = (rule.seen ?? 0) + 1;
+  return rule.seen % rule.every! === 0;
 }

@@ -22,6 +22,9 @@ interface Pending {
 }
 
 interface PendingFailure extends Pending {
+  /** Periodic: every `every`-th matching request fails, counted in `seen`, until `reset()`. */
+  every?: number;
+  seen?: number;
   status: FaultStatus;
   retryAfterSeconds: number | undefined;
 }
@@ -42,6 +45,19 @@ export class TeiFaults {
     checkCount(count);
     this.failures.push({
       remaining: count,
+      route: options.route,
+      status,
+      retryAfterSeconds: options.retryAfterSeconds,
+    });
+  }
+
+  /** Every `count`-th matching request (the n-th, 2n-th, ...) answers `status`, until `reset()`. */
+  failEvery(count: number, status: FaultStatus, options: FailOptions = {}): void {
+    checkCount(count);
+    this.failures.push({
+      remaining: Number.POSITIVE_INFINITY,
+      every: count,
+      seen: 0,
       route: options.route,
       status,
       retryAfterSeconds: options.retryAfterSeconds,
@@ -78,7 +94,18 @@ export class TeiFaults {
 
   /** @internal Consumes one pending failure for this request, if any. */
   takeFailure(method: string, path: string): PendingFailure | undefined {
-    return take(this.failures, method, path);
+    const once = take(
+      this.failures.filter((fault) => fault.every === undefined),
+      method,
+      path,
+    );
+    if (once) {
+      if (once.remaining <= 0) this.failures.splice(this.failures.indexOf(once), 1);
+      return once;
+    }
+    return this.failures.find(
+      (fault) => fault.every !== undefined && routeMatches(fault, method, path) && periodicHit(fault),
+    );
   }
 
   /** @internal Consumes one pending reset for this request, if any. */
@@ -87,10 +114,17 @@ export class TeiFaults {
   }
 }
 
+function routeMatches(fault: Pending, method: string, path: string): boolean {
+  return fault.route === undefined ? method === 'POST' : fault.route === path;
+}
+
+function periodicHit(fault: PendingFailure): boolean {
+  fault.seen = (fault.seen ?? 0) + 1;
+  return fault.seen % fault.every! === 0;
+}
+
 function take<T extends Pending>(queue: T[], method: string, path: string): T | undefined {
-  const index = queue.findIndex((fault) =>
-    fault.route === undefined ? method === 'POST' : fault.route === path,
-  );
+  const index = queue.findIndex((fault) => routeMatches(fault, method, path));
   if (index < 0) return undefined;
   const fault = queue[index]!;
   fault.remaining -= 1;
