@@ -10,8 +10,9 @@ export interface QueryText {
 /**
  * The embedding input for a search query. Qwen3-Embedding embeds queries (not documents) with an
  * instruction, exactly `Instruct: {task}\nQuery:{query}` (no space after `Query:`, as the model
- * card formats it: any other spacing changes the tokens and so the vector). With `promptName`, the raw query goes
- * with that prompt name and TEI adds the prompt; an empty instruction sends the raw query.
+ * card formats it: any other spacing changes the tokens and so the vector). With `promptName`,
+ * the raw query goes with that prompt name and TEI adds the prompt; an empty instruction sends
+ * the raw query.
  * Throws `UsageError` for a query with nothing but whitespace.
  */
 export function queryText(query: string, options: { instruction?: string; promptName?: string }): QueryText {
