@@ -1,0 +1,142 @@
+import { isUtf8 } from 'node:buffer';
+import { computeDocHash, normaliseText, type ReadEvent, type SourceProblem } from './document.js';
+import { normaliseMetadata } from './metadata.js';
+
+/** Where a JSONL line came from and how to read it. */
+export interface JsonlLineContext {
+  source: string;
+  /** Path relative to the ingest root (POSIX), for the document. */
+  relative: string;
+  /** Path as the user names it, for problems. */
+  display: string;
+  line: number;
+  /** Field holding the text; when it is `text` (the default) and absent, `content` is tried. */
+  textField: string;
+  idField: string;
+}
+
+/**
+ * Turns one JSONL line (its bytes, without `\n`) into a document and/or problems. A blank line gives
+ * nothing. Skipped with an error: invalid JSON, a non-object, a missing or non-string text, a bad id or
+ * vector. Warned about: invalid UTF-8 (decoded with U+FFFD), empty text (skipped), unreadable dates.
+ * `docId` is the id field (numbers stringified), else `<relative>#<line>`.
+ */
+export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEvent[] {
+  const events: ReadEvent[] = [];
+  const problem = (reason: string, severity: SourceProblem['severity'], field?: string): void => {
+    const entry: SourceProblem = { file: context.display, line: context.line, reason, severity };
+    if (field !== undefined) entry.field = field;
+    events.push({ kind: 'problem', problem: entry });
+  };
+
+  let body = bytes;
+  if (context.line === 1 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
+  if (body.length > 0 && body[body.length - 1] === 13) body = body.subarray(0, body.length - 1);
+  if (!isUtf8(body)) problem('invalid UTF-8; decoded with replacement characters', 'warning');
+  const raw = body.toString('utf8');
+  if (raw.trim() === '') return events;
+
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    problem(`invalid JSON: ${(error as Error).message}`, 'error');
+    return events;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problem(`expected a JSON object, got ${describe(value)}`, 'error');
+    return events;
+  }
+  const record = value as Record<string, unknown>;
+
+  const textField = context.textField === 'text' && record.text === undefined ? 'content' : context.textField;
+  const text = record[textField];
+  if (text === undefined || text === null) {
+    const names =
+      context.textField === 'text' ? '`text` or `content` field' : `\`${context.textField}\` field`;
+    problem(`no ${names}`, 'error', context.textField);
+    return events;
+  }
+  if (typeof text !== 'string') {
+    problem(`\`${textField}\` must be a string, got ${describe(text)}`, 'error', textField);
+    return events;
+  }
+  if (text.trim() === '') {
+    problem(`empty \`${textField}\`; skipped`, 'warning', textField);
+    return events;
+  }
+
+  const id = record[context.idField];
+  let docId = `${context.relative}#${context.line}`;
+  if (typeof id === 'string' && id !== '') docId = id;
+  else if (typeof id === 'number' && Number.isFinite(id)) docId = String(id);
+  else if (id !== undefined && id !== null) {
+    problem(
+      `\`${context.idField}\` must be a non-empty string or a number, got ${describe(id)}`,
+      'error',
+      context.idField,
+    );
+    return events;
+  }
+
+  let vector: Float32Array | undefined;
+  if (record.vector !== undefined && record.vector !== null) {
+    const parsed = parseVector(record.vector);
+    if (typeof parsed === 'string') {
+      problem(parsed, 'error', 'vector');
+      return events;
+    }
+    vector = parsed;
+  }
+
+  const fields: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(record)) {
+    if (key !== textField && key !== context.idField && key !== 'vector') fields[key] = inner;
+  }
+  const { metadata, problems } = normaliseMetadata(fields);
+  for (const entry of problems) problem(entry.reason, 'warning', entry.field);
+
+  const normalised = normaliseText(text);
+  const document: Extract<ReadEvent, { kind: 'document' }>['document'] = {
+    docId,
+    source: context.source,
+    file: context.relative,
+    line: context.line,
+    text: normalised,
+    format: 'markdown',
+    metadata,
+    docHash: computeDocHash(normalised, metadata, vector),
+  };
+  if (typeof metadata.title === 'string' && metadata.title.trim() !== '')
+    document.title = metadata.title.trim();
+  if (vector) document.vector = vector;
+  events.push({ kind: 'document', document });
+  return events;
+}
+
+/** A Float32Array, or the reason the value is not a usable vector. */
+function parseVector(value: unknown): Float32Array | string {
+  if (!Array.isArray(value)) return `\`vector\` must be an array of numbers, got ${describe(value)}`;
+  if (value.length === 0) return '`vector` is empty';
+  const vector = new Float32Array(value.length);
+  for (let index = 0; index < value.length; index++) {
+    const element: unknown = value[index];
+    if (typeof element !== 'number' || !Number.isFinite(element)) {
+      return `\`vector[${index}]\` must be a finite number, got ${describe(element)}`;
+    }
+    vector[index] = element;
+    if (!Number.isFinite(vector[index]!)) return `\`vector[${index}]\` is out of float32 range: ${element}`;
+  }
+  return vector;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value.length > 40
+      ? `a string (${JSON.stringify(value.slice(0, 37))}...)`
+      : `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,255 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DiscoveredFile } from '../../src/sources/discover.js';
+import type { ReadEvent, SourceDocument, SourceProblem } from '../../src/sources/document.js';
+import { displayPath, formatProblem } from '../../src/sources/document.js';
+import { readJsonlFile } from '../../src/sources/jsonl-reader.js';
+import { splitLines } from '../../src/sources/line-splitter.js';
+
+const fixtures = path.resolve(import.meta.dirname, '../../fixtures/sources');
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'taboot-jsonl-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function fileAt(root: string, relative: string): DiscoveredFile {
+  return { root, absolute: path.join(root, relative), relative, size: 0 };
+}
+
+async function writeTemp(name: string, content: string | Buffer): Promise<DiscoveredFile> {
+  await writeFile(path.join(dir, name), content);
+  return fileAt(dir, name);
+}
+
+async function collect(
+  events: AsyncIterable<ReadEvent>,
+): Promise<{ documents: SourceDocument[]; problems: SourceProblem[] }> {
+  const documents: SourceDocument[] = [];
+  const problems: SourceProblem[] = [];
+  for await (const event of events) {
+    if (event.kind === 'document') documents.push(event.document);
+    else problems.push(event.problem);
+  }
+  return { documents, problems };
+}
+
+describe('readJsonlFile', () => {
+  it('reads ids, text or content, vectors and the remaining fields as metadata', async () => {
+    const { documents, problems } = await collect(
+      readJsonlFile(fileAt(`${fixtures}/docs`, 'data/records.jsonl')),
+    );
+    expect(problems).toEqual([]);
+    expect(documents.map((document) => [document.docId, document.line, document.text])).toEqual([
+      ['rec-1', 1, 'First record about alerting.'],
+      ['42', 2, 'Second record, text under content.'],
+      ['data/records.jsonl#3', 3, 'Third record without an id.'],
+    ]);
+    expect(documents[0]!.source).toBe('docs');
+    expect(documents[0]!.file).toBe('data/records.jsonl');
+    expect(documents[0]!.metadata).toEqual({ service_name: 'alertmanager', created_at: 1704164645 });
+    expect(documents[1]!.metadata).toEqual({ date: 1700000000, created_at: 1700000000 });
+    expect(documents[2]!.vector).toEqual(new Float32Array([0.5, -0.25, 1]));
+    expect(documents[2]!.metadata).toEqual({});
+    expect(documents[0]!.vector).toBeUndefined();
+    expect(documents[0]!.docHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reports bad lines as file:line and goes on reading', async () => {
+    const file = fileAt(`${fixtures}/bad`, 'lines.jsonl');
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(documents.map((document) => document.docId)).toEqual(['ok-1', 'ok-2']);
+    expect(documents[1]!.line).toBe(7);
+    const display = displayPath(file.absolute);
+    expect(display).toBe('fixtures/sources/bad/lines.jsonl');
+    const lines = problems.map(formatProblem);
+    expect(lines[0]).toMatch(new RegExp(`^${display}:3: invalid JSON: `));
+    expect(lines.slice(1)).toEqual([
+      `${display}:4: expected a JSON object, got an array`,
+      `${display}:5: no \`text\` or \`content\` field`,
+      `${display}:6: \`vector[1]\` must be a finite number, got the string "two"`,
+    ]);
+    expect(problems.map((problem) => [problem.field, problem.severity])).toEqual([
+      [undefined, 'error'],
+      [undefined, 'error'],
+      ['text', 'error'],
+      ['vector', 'error'],
+    ]);
+  });
+
+  it('strips a BOM, reads CRLF lines and skips blank ones', async () => {
+    const file = await writeTemp(
+      'crlf.jsonl',
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"id":"a","text":"one\\r\\ntwo"}\r\n\r\n  \r\n{"id":"b","text":"three"}\r\n'),
+      ]),
+    );
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(problems).toEqual([]);
+    expect(documents.map((document) => [document.docId, document.line, document.text])).toEqual([
+      ['a', 1, 'one\ntwo'],
+      ['b', 4, 'three'],
+    ]);
+  });
+
+  it('reads a last line without a newline', async () => {
+    const file = await writeTemp('tail.jsonl', '{"text":"a"}\n{"text":"b"}');
+    const { documents } = await collect(readJsonlFile(file));
+    expect(documents.map((document) => document.text)).toEqual(['a', 'b']);
+  });
+
+  it('decodes invalid UTF-8 with replacement characters and warns once for the line', async () => {
+    const file = await writeTemp(
+      'latin1.jsonl',
+      Buffer.concat([Buffer.from('{"id":"x","text":"caf'), Buffer.from([0xe9, 0xff]), Buffer.from('"}\n')]),
+    );
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(documents[0]!.text).toBe('caf\uFFFD\uFFFD');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({
+      line: 1,
+      severity: 'warning',
+      reason: 'invalid UTF-8; decoded with replacement characters',
+    });
+  });
+
+  it('skips a line over maxLineBytes without keeping it, then reads the next line', async () => {
+    const long = Buffer.alloc(20 * 1024 * 1024, 'a'.charCodeAt(0));
+    const file = await writeTemp(
+      'long.jsonl',
+      Buffer.concat([
+        Buffer.from('{"id":"before","text":"x"}\n{"text":"'),
+        long,
+        Buffer.from('"}\n{"id":"after","text":"y"}\n'),
+      ]),
+    );
+    const { documents, problems } = await collect(readJsonlFile(file, { maxLineBytes: 1024 * 1024 }));
+    expect(documents.map((document) => [document.docId, document.line])).toEqual([
+      ['before', 1],
+      ['after', 3],
+    ]);
+    expect(problems).toEqual([
+      {
+        file: displayPath(file.absolute),
+        line: 2,
+        reason: `line is ${long.length + 11} bytes, over maxLineBytes (1048576); skipped`,
+        severity: 'error',
+      },
+    ]);
+  });
+
+  it('uses the configured text and id fields', async () => {
+    const file = await writeTemp(
+      'fields.jsonl',
+      '{"key":"k1","body":"hello","text":"kept as metadata"}\n{"body":"no key"}\n',
+    );
+    const { documents } = await collect(readJsonlFile(file, { textField: 'body', idField: 'key' }));
+    expect(documents.map((document) => [document.docId, document.text])).toEqual([
+      ['k1', 'hello'],
+      ['fields.jsonl#2', 'no key'],
+    ]);
+    expect(documents[0]!.metadata).toEqual({ text: 'kept as metadata' });
+  });
+
+  it('rejects a configured text field that is missing, without falling back to content', async () => {
+    const file = await writeTemp('body.jsonl', '{"content":"not used"}\n');
+    const { documents, problems } = await collect(readJsonlFile(file, { textField: 'body' }));
+    expect(documents).toEqual([]);
+    expect(problems[0]).toMatchObject({ field: 'body', reason: 'no `body` field', severity: 'error' });
+  });
+
+  it('reports text, id and vector of the wrong type', async () => {
+    const file = await writeTemp(
+      'types.jsonl',
+      [
+        '{"text": 5}',
+        '{"text": "x", "id": {"a": 1}}',
+        '{"text": "x", "vector": "0.1,0.2"}',
+        '{"text": "x", "vector": []}',
+        '{"text": "x", "vector": [1e39]}',
+        '{"text": "   "}',
+      ].join('\n'),
+    );
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(documents).toEqual([]);
+    expect(
+      problems.map((problem) => [problem.line, problem.field, problem.severity, problem.reason]),
+    ).toEqual([
+      [1, 'text', 'error', '`text` must be a string, got number 5'],
+      [2, 'id', 'error', '`id` must be a non-empty string or a number, got an object'],
+      [3, 'vector', 'error', '`vector` must be an array of numbers, got the string "0.1,0.2"'],
+      [4, 'vector', 'error', '`vector` is empty'],
+      [5, 'vector', 'error', '`vector[0]` is out of float32 range: 1e+39'],
+      [6, 'text', 'warning', 'empty `text`; skipped'],
+    ]);
+  });
+
+  it('skips an empty file and a binary file with a warning', async () => {
+    const empty = await writeTemp('empty.jsonl', '');
+    const binary = await writeTemp('blob.jsonl', Buffer.from([0x7b, 0x00, 0x01, 0x02, 0x0a]));
+    const emptyRead = await collect(readJsonlFile(empty));
+    const binaryRead = await collect(readJsonlFile(binary));
+    expect(emptyRead.problems).toMatchObject([{ reason: 'empty file; skipped', severity: 'warning' }]);
+    expect(binaryRead.problems).toMatchObject([
+      { reason: 'binary file (NUL bytes); skipped', severity: 'warning' },
+    ]);
+    expect([...emptyRead.documents, ...binaryRead.documents]).toEqual([]);
+  });
+
+  it('reads a failed-chunks file back: its extra fields land in metadata', async () => {
+    const file = await writeTemp(
+      'failed.jsonl',
+      `${JSON.stringify({ id: 'doc-7', text: 'chunk text', chunk_index: 3, section: 'A > B', failure: { reason: 'x' } })}\n`,
+    );
+    const { documents } = await collect(readJsonlFile(file));
+    expect(documents[0]).toMatchObject({ docId: 'doc-7', text: 'chunk text' });
+    expect(documents[0]!.metadata).toEqual({ chunk_index: 3, section: 'A > B', failure: { reason: 'x' } });
+  });
+
+  it('gives the same docHash for the same content and a different one when a field changes', async () => {
+    const file = await writeTemp(
+      'hash.jsonl',
+      '{"id":"a","text":"t","x":1,"y":2}\n{"id":"a","y":2,"x":1,"text":"t"}\n{"id":"a","text":"t","x":1,"y":3}\n{"id":"a","text":"t","x":1,"y":2,"vector":[1]}\n',
+    );
+    const { documents } = await collect(readJsonlFile(file));
+    const hashes = documents.map((document) => document.docHash);
+    expect(hashes[0]).toBe(hashes[1]);
+    expect(new Set(hashes).size).toBe(3);
+  });
+});
+
+describe('splitLines', () => {
+  async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
+    for (const part of parts) yield Buffer.from(part);
+  }
+
+  it('joins a line spread over several chunks and numbers lines from 1', async () => {
+    const lines = [];
+    for await (const line of splitLines(chunks('ab', 'c\nd', 'e\n\nf'), 100)) {
+      lines.push(line.kind === 'line' ? [line.line, line.bytes.toString()] : [line.line, 'too long']);
+    }
+    expect(lines).toEqual([
+      [1, 'abc'],
+      [2, 'de'],
+      [3, ''],
+      [4, 'f'],
+    ]);
+  });
+
+  it('reports a line over the limit by its length, across chunk boundaries', async () => {
+    const lines = [];
+    for await (const line of splitLines(chunks('12345', '6789\nok'), 8)) lines.push(line);
+    expect(lines).toEqual([
+      { kind: 'too-long', line: 1, length: 9 },
+      { kind: 'line', line: 2, bytes: Buffer.from('ok') },
+    ]);
+  });
+});
