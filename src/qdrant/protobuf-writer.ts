@@ -35,10 +35,32 @@ export function setSize(slot: number, size: number): void {
 
 /** UTF-8 byte length of `text`, recorded for the writing pass. */
 export function sizeString(text: string): number {
-  const length = Buffer.byteLength(text, 'utf8');
+  const length = text.length > 64 ? Buffer.byteLength(text, 'utf8') : utf8Length(text);
   // Reserve first: reserving may replace `table`.
   const slot = reserveSize();
   table[slot] = length;
+  return length;
+}
+
+/**
+ * UTF-8 length counted in JS: for short strings (keys, tags) it beats the native call. Lone
+ * surrogates count 3 bytes, the U+FFFD that Buffer#write puts in their place.
+ */
+function utf8Length(text: string): number {
+  const n = text.length;
+  let length = n;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) length += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 2; // a pair: 4 bytes for 2 units
+        i++;
+      } else length += 2;
+    } else length += 2;
+  }
   return length;
 }
 
@@ -142,7 +164,8 @@ export class ExactWriter {
       this.pos = pos;
       return;
     }
-    this.pos += this.bytes.write(text, this.pos, length, 'utf8');
+    // One byte per unit means ASCII, which latin1 copies without transcoding.
+    this.pos += this.bytes.write(text, this.pos, length, length === text.length ? 'latin1' : 'utf8');
   }
 
   double(value: number): void {

@@ -275,6 +275,16 @@ describe('encodeUpsertPoints', () => {
     });
   });
 
+  it('writes lone surrogates as U+FFFD in short and long strings alike', () => {
+    const long = `${'a'.repeat(100)}\ud800`;
+    expect(payloadOf({ short: 'x\ud800y', tail: 'end\udc00', pair: '\ud83d\ude80', long })).toEqual({
+      short: 'x\ufffdy',
+      tail: 'end\ufffd',
+      pair: '🚀',
+      long: `${'a'.repeat(100)}\ufffd`,
+    });
+  });
+
   it('encodes an empty payload and leaves out undefined properties', () => {
     expect(payloadOf({})).toEqual({});
     expect(payloadOf({ kept: 1, dropped: undefined })).toEqual({ kept: { int: 1n } });
