@@ -183,28 +183,29 @@ export function decodeBase64Embeddings(json: Buffer | string, expectedDim?: numb
   let sawData = false;
   let pos = skipWhitespace(bytes, 0);
   if (bytes[pos] !== OPEN_BRACE) fail(OPENAI, 'expected `{`', pos);
-  pos = readObject(bytes, pos, (key, at) => {
-    if (key !== 'data') return skipValue(bytes, at);
+  const slab = new Slab();
+  pos = readObject(bytes, pos, (keyAt, keyEnd, at) => {
+    if (!keyIs(bytes, keyAt, keyEnd, 'data')) return skipValue(bytes, at);
     sawData = true;
     if (bytes[at] !== OPEN_BRACKET) fail(OPENAI, '`data` is not an array', at);
     return readArray(bytes, at, (itemAt) => {
       if (bytes[itemAt] !== OPEN_BRACE) fail(OPENAI, 'expected an object in `data`', itemAt);
       let index: number | undefined;
       let vector: Float32Array | undefined;
-      const end = readObject(bytes, itemAt, (itemKey, valueAt) => {
-        if (itemKey === 'index') {
+      const end = readObject(bytes, itemAt, (keyAt, keyEnd, valueAt) => {
+        if (keyIs(bytes, keyAt, keyEnd, 'index')) {
           const after = skipValue(bytes, valueAt);
           index = Number(bytes.toString('latin1', valueAt, after));
           if (!Number.isSafeInteger(index) || index < 0)
             fail(OPENAI, '`index` is not a non-negative integer', valueAt);
           return after;
         }
-        if (itemKey !== 'embedding') return skipValue(bytes, valueAt);
+        if (!keyIs(bytes, keyAt, keyEnd, 'embedding')) return skipValue(bytes, valueAt);
         if (bytes[valueAt] !== QUOTE) {
           fail(OPENAI, '`embedding` is not a base64 string (was encoding_format "base64" sent?)', valueAt);
         }
         const after = skipString(bytes, valueAt);
-        vector = decodeFloat32Base64(bytes, valueAt, after);
+        vector = decodeFloat32Base64(bytes, valueAt, after, slab);
         checkDim(OPENAI, found.length, vector.length, dim);
         dim = vector.length;
         return after;
@@ -229,25 +230,43 @@ export function decodeBase64Embeddings(json: Buffer | string, expectedDim?: numb
   return ordered;
 }
 
-/** Decode the base64 string whose quotes sit at `open` and `close - 1` into a new Float32Array. */
-function decodeFloat32Base64(bytes: Buffer, open: number, close: number): Float32Array {
-  let text: string;
-  if (bytes.subarray(open + 1, close - 1).indexOf(BACKSLASH) !== -1) {
+/** Embeddings are views into slabs sized for the rest of the body: one allocation per batch. */
+class Slab {
+  floats = new Float32Array(0);
+  bytes = Buffer.alloc(0);
+  used = 0;
+
+  /** Room for `length` floats; returns its float offset. `rowsLeft` bounds the embeddings to come. */
+  reserve(length: number, rowsLeft: number): number {
+    if (this.used + length > this.floats.length) {
+      this.floats = new Float32Array(Math.max(1, rowsLeft) * length);
+      this.bytes = Buffer.from(this.floats.buffer, this.floats.byteOffset, this.floats.byteLength);
+      this.used = 0;
+    }
+    this.used += length;
+    return this.used - length;
+  }
+}
+
+/** Decode the base64 string whose quotes sit at `open` and `close - 1` into the slab. */
+function decodeFloat32Base64(bytes: Buffer, open: number, close: number, slab: Slab): Float32Array {
+  let text = bytes.toString('latin1', open + 1, close - 1);
+  if (text.includes('\\')) {
     // Escaped (e.g. `\/`): rare; let JSON.parse unescape it.
     text = JSON.parse(bytes.toString('utf8', open, close)) as string;
-  } else {
-    text = bytes.toString('latin1', open + 1, close - 1);
   }
   let length = text.length;
   while (length > 0 && text.charCodeAt(length - 1) === EQUALS) length--;
   const byteLength = Math.floor((length * 3) / 4);
   if (byteLength % 4 !== 0)
     fail(OPENAI, `embedding of ${byteLength} bytes is not whole float32 values`, open);
-  const vector = new Float32Array(byteLength / 4);
-  const target = Buffer.from(vector.buffer, vector.byteOffset, byteLength);
-  const written = target.write(text, 'base64');
+  const floats = byteLength / 4;
+  // Every embedding left takes at least as many bytes of the body as this one's base64 text.
+  const start = slab.reserve(floats, Math.floor((bytes.length - open) / Math.max(1, close - open)));
+  const written = slab.bytes.write(text, start * 4, byteLength, 'base64');
   // Node skips characters outside the alphabet, so invalid base64 decodes to fewer bytes.
   if (written !== byteLength) fail(OPENAI, 'embedding is not valid base64', open);
+  const vector = slab.floats.subarray(start, start + floats);
   if (!hostIsLittleEndian) {
     const view = new DataView(vector.buffer, vector.byteOffset, byteLength);
     for (let i = 0; i < vector.length; i++) vector[i] = view.getFloat32(i * 4, true);
@@ -255,21 +274,43 @@ function decodeFloat32Base64(bytes: Buffer, open: number, close: number): Float3
   return vector;
 }
 
-/** Visit each member of the object at `open`; `onMember` returns the position after the value. */
-function readObject(bytes: Buffer, open: number, onMember: (key: string, valueAt: number) => number): number {
+/**
+ * Visit each member of the object at `open`; `onMember` gets the key's position (its quotes
+ * included) and returns the position after the value.
+ */
+function readObject(
+  bytes: Buffer,
+  open: number,
+  onMember: (keyAt: number, keyEnd: number, valueAt: number) => number,
+): number {
   let pos = skipWhitespace(bytes, open + 1);
   if (bytes[pos] === CLOSE_BRACE) return pos + 1;
   for (;;) {
     if (bytes[pos] !== QUOTE) fail(OPENAI, 'expected a key', pos);
     const keyEnd = skipString(bytes, pos);
-    const key = JSON.parse(bytes.toString('utf8', pos, keyEnd)) as string;
+    const keyAt = pos;
     pos = skipWhitespace(bytes, keyEnd);
     if (bytes[pos] !== COLON) fail(OPENAI, 'expected `:`', pos);
-    pos = skipWhitespace(bytes, onMember(key, skipWhitespace(bytes, pos + 1)));
+    pos = skipWhitespace(bytes, onMember(keyAt, keyEnd, skipWhitespace(bytes, pos + 1)));
     if (bytes[pos] === COMMA) pos = skipWhitespace(bytes, pos + 1);
     else if (bytes[pos] === CLOSE_BRACE) return pos + 1;
     else fail(OPENAI, 'expected `,` or `}`', pos);
   }
+}
+
+/** Whether the key between `keyAt` and `keyEnd` (quotes included) is `name`, without building a string. */
+function keyIs(bytes: Buffer, keyAt: number, keyEnd: number, name: string): boolean {
+  const length = keyEnd - keyAt - 2;
+  if (length === name.length) {
+    let i = 0;
+    while (i < length && bytes[keyAt + 1 + i] === name.charCodeAt(i)) i++;
+    if (i === length) return true;
+  }
+  // An escaped key (`"\u0064ata"`) may still spell the name.
+  for (let i = keyAt + 1; i < keyEnd - 1; i++) {
+    if (bytes[i] === BACKSLASH) return JSON.parse(bytes.toString('utf8', keyAt, keyEnd)) === name;
+  }
+  return false;
 }
 
 function readArray(bytes: Buffer, open: number, onItem: (itemAt: number) => number): number {
@@ -301,7 +342,7 @@ function skipString(bytes: Buffer, open: number): number {
 function skipValue(bytes: Buffer, at: number): number {
   const byte = bytes[at];
   if (byte === QUOTE) return skipString(bytes, at);
-  if (byte === OPEN_BRACE) return readObject(bytes, at, (_, valueAt) => skipValue(bytes, valueAt));
+  if (byte === OPEN_BRACE) return readObject(bytes, at, (_, __, valueAt) => skipValue(bytes, valueAt));
   if (byte === OPEN_BRACKET) return readArray(bytes, at, (itemAt) => skipValue(bytes, itemAt));
   let pos = at;
   while (pos < bytes.length) {

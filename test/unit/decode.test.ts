@@ -196,15 +196,19 @@ describe('decodeBase64Embeddings', () => {
     expectSameFloats(decoded[2]!, vectors[2]!);
   });
 
-  it('decodes 1024-dim embeddings into aligned arrays of their own', () => {
-    const big = Array.from({ length: 4 }, (_, r) =>
+  it('decodes many 1024-dim embeddings into aligned arrays that do not overlap', () => {
+    const big = Array.from({ length: 100 }, (_, r) =>
       Float32Array.from({ length: 1024 }, (_, i) => Math.sin(r * 1024 + i)),
     );
-    const decoded = decodeBase64Embeddings(openAiBody(big), 1024);
+    const decoded = decodeBase64Embeddings(openAiBody(big, undefined, 2), 1024);
+    expect(decoded).toHaveLength(100);
     decoded.forEach((vector, i) => {
       expect(vector.byteOffset % 4).toBe(0);
       expectSameFloats(vector, big[i]!);
     });
+    decoded[0]!.fill(7);
+    expectSameFloats(decoded[1]!, big[1]!);
+    expectSameFloats(decoded[99]!, big[99]!);
   });
 
   it('accepts an escaped slash inside the base64 text', () => {
