@@ -1,4 +1,6 @@
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { fromBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { PointsOperationResponseSchema, UpdateStatus } from '@qdrant/js-client-grpc';
@@ -87,6 +89,7 @@ export class GrpcUpsertTransport {
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly tls: boolean;
   private session: http2.ClientHttp2Session | undefined;
   private inFlight = 0;
 
@@ -100,6 +103,7 @@ export class GrpcUpsertTransport {
     }
     this.url = options.url;
     this.origin = parsed.origin;
+    this.tls = parsed.protocol === 'https:';
     this.apiKey = options.apiKey || undefined;
     this.timeoutMs = options.timeoutMs;
     this.userAgent = options.userAgent ?? 'taboot grpc-upsert';
@@ -202,6 +206,16 @@ export class GrpcUpsertTransport {
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
     const session = http2.connect(this.origin, {
+      // gRPC turns Nagle's algorithm off: a request's last small frame must not wait for an ACK.
+      createConnection: (authority: URL) => {
+        const port = Number(authority.port) || (this.tls ? 443 : 80);
+        const host = authority.hostname.replace(/^\[|\]$/g, '');
+        const socket = this.tls
+          ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['h2'] })
+          : net.connect({ host, port });
+        socket.setNoDelay(true);
+        return socket;
+      },
       settings: { initialWindowSize: STREAM_WINDOW, enablePush: false },
       // Several multi-megabyte requests may be buffered at once; the default (10 MB) refuses streams.
       maxSessionMemory: 256,

@@ -9,7 +9,7 @@
  */
 import { once } from 'node:events';
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -105,7 +105,7 @@ export async function startGrpcSink(options: { port?: number; host?: string } = 
   const stats: SinkStats = { requests: 0, bytes: 0, points: 0, sessions: 0, lastHeaders: undefined };
   let operationId = 0n;
   const server = http2.createServer({
-    settings: { initialWindowSize: WINDOW, maxConcurrentStreams: 1000 },
+    settings: { initialWindowSize: WINDOW, maxConcurrentStreams: 1000, maxFrameSize: 1024 * 1024 },
     maxSessionMemory: 256,
   });
   server.on('session', (session) => {
@@ -147,6 +147,8 @@ export async function startGrpcSink(options: { port?: number; host?: string } = 
       stream.end(frame);
     });
   });
+  // Small frames (responses, trailers) must not wait for Nagle's algorithm.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     stats.sessions++;
