@@ -75,9 +75,14 @@ const VALUE_LIST = 0x3a; // Value.list_value = 7
  * field order, `wait` always present). Vectors go into `Vector.dense` (field 101, `DenseVector.data`
  * packed): the form Qdrant 1.19 reads without the deprecated `Vector.data`.
  *
- * Returns the message without the 5-byte gRPC frame prefix (GrpcUpsertTransport adds it).
+ * Returns the message without the 5-byte gRPC frame prefix (GrpcUpsertTransport adds it). With
+ * `output`, the message is written at the start of the buffer it returns for the exact size (which
+ * must hold at least that many bytes), so callers can recycle buffers; otherwise a new one is allocated.
  */
-export function encodeUpsertPoints(request: EncodableUpsert): Uint8Array {
+export function encodeUpsertPoints(
+  request: EncodableUpsert,
+  output?: (size: number) => Uint8Array,
+): Uint8Array {
   const { collectionName, points, ordering } = request;
   resetSizes();
   let total = 2; // wait
@@ -94,7 +99,7 @@ export function encodeUpsertPoints(request: EncodableUpsert): Uint8Array {
   if (type !== undefined) total += type === 0 ? 2 : 4;
   if (total > 0x7fffffff) throw new RangeError(`UpsertPoints message too large: ${total} bytes`);
 
-  const out = new ExactWriter(total);
+  const out = new ExactWriter(total, output?.(total));
   if (collectionName !== '') {
     out.byte(UPSERT_COLLECTION_NAME);
     out.varint(out.nextSize());

@@ -103,9 +103,13 @@ export class ExactWriter {
   readonly view: DataView;
   pos = 0;
 
-  constructor(size: number) {
+  /** `into`, when given, must hold at least `size` bytes; the message is written at its start. */
+  constructor(size: number, into?: Uint8Array) {
+    if (into !== undefined && into.byteLength < size) {
+      throw new RangeError(`output buffer of ${into.byteLength} bytes cannot hold ${size}`);
+    }
     // Every byte is written before the buffer is returned, so it need not be zero-filled.
-    this.bytes = Buffer.allocUnsafeSlow(size);
+    this.bytes = into ? Buffer.from(into.buffer, into.byteOffset, size) : Buffer.allocUnsafeSlow(size);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
     tableCursor = 0;
   }

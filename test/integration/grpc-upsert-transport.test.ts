@@ -167,6 +167,19 @@ describe('GrpcUpsertTransport against the discard sink', () => {
     expect(sink.stats.sessions - before.sessions).toBe(1);
   });
 
+  it('encodes and sends in one step with upsertPoints, recycling buffers between calls', async () => {
+    const t = transport(sink.url);
+    for (const count of [300, 20, 300, 301, 1]) {
+      const before = { ...sink.stats };
+      const batch = points(count, 64);
+      const result = await t.upsertPoints({ collectionName: 'docs', wait: false, points: batch });
+      expect(result.status).toBe('acknowledged');
+      expect(result.requestBytes).toBe(message('docs', batch).byteLength);
+      expect(sink.stats.points - before.points).toBe(count);
+      expect(sink.stats.bytes - before.bytes).toBe(result.requestBytes);
+    }
+  });
+
   it('rejects with the abort reason and stays usable', async () => {
     const t = transport(sink.url);
     const controller = new AbortController();
@@ -354,6 +367,18 @@ describe('GrpcUpsertTransport against a connect-node server', () => {
       expect(received[0]?.points).toHaveLength(5);
       expect(received[0]?.points[4]?.id?.pointIdOptions).toEqual({ case: 'uuid', value: batch[4]!.id });
       expect(keys[0]).toBe(API_KEY);
+
+      // A smaller batch written into a recycled, larger buffer must arrive exactly as encoded.
+      await t.upsertPoints({ collectionName: 'docs', wait: true, points: points(40, 32, 100) });
+      const small = points(3, 32, 7);
+      await t.upsertPoints({ collectionName: 'docs', wait: true, points: small, ordering: 'strong' });
+      const last = received.at(-1)!;
+      expect(last.wait).toBe(true);
+      expect(last.points.map((p) => p.id?.pointIdOptions.value)).toEqual(small.map((p) => p.id));
+      const dense = last.points[2]?.vectors?.vectorsOptions;
+      expect(
+        dense?.case === 'vector' && dense.value.vector.case === 'dense' && dense.value.vector.value.data,
+      ).toEqual(Array.from(small[2]!.vector));
 
       const bad = await rejection(t.upsert(message('fail', batch)));
       expect(bad.code).toBe('INVALID_ARGUMENT');

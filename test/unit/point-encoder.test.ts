@@ -376,6 +376,30 @@ describe('encodeUpsertPoints', () => {
   });
 });
 
+describe('encodeUpsertPoints with an output buffer', () => {
+  it('writes at the start of the buffer it is given and returns a view of the exact size', () => {
+    const request = { collectionName: 'c', wait: true, points: [point(uuid, { a: 'b' }, 16)] };
+    const fresh = encodeUpsertPoints(request);
+    const backing = new Uint8Array(fresh.byteLength + 100).fill(0xee);
+    let asked = 0;
+    const written = encodeUpsertPoints(request, (size) => {
+      asked = size;
+      return backing.subarray(10);
+    });
+    expect(asked).toBe(fresh.byteLength);
+    expect(written.buffer).toBe(backing.buffer);
+    expect(written.byteOffset).toBe(10);
+    expect(Buffer.from(written).equals(Buffer.from(fresh))).toBe(true);
+    expect(backing[9]).toBe(0xee);
+    expect(backing[10 + fresh.byteLength]).toBe(0xee);
+  });
+
+  it('refuses a buffer that is too small', () => {
+    const request = { collectionName: 'c', wait: true, points: [point(1)] };
+    expect(() => encodeUpsertPoints(request, (size) => new Uint8Array(size - 1))).toThrow(RangeError);
+  });
+});
+
 describe('estimatePointBytes', () => {
   it('is exactly the bytes each point adds to the message', () => {
     const points = [
