@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerCollectionCommand } from './commands/collection.js';
 import { globalOptions } from './commands/context.js';
+import { registerIngestCommand } from './commands/ingest.js';
 import { ExitCode, isTabootError, ServiceError } from './errors.js';
 import { Output } from './ui/output.js';
 
@@ -30,10 +31,12 @@ export function buildProgram(): Command {
 Examples:
   $ taboot collection create                 create the collection from taboot.config.json
   $ taboot collection info --json            status, counts and settings as JSON
+  $ taboot ingest ./docs                     chunk, embed and upsert a folder with live vec/s
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 partial (input skipped), 130 interrupted.`,
   );
   registerCollectionCommand(program);
+  registerIngestCommand(program);
   // Subcommands inherit exitOverride only when it is set on each of them.
   for (const command of allCommands(program)) command.exitOverride();
   return program;

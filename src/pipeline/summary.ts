@@ -1,0 +1,89 @@
+import type { CollectionEstimate, LargestChunk } from './dry-run.js';
+import type { IngestStats } from './stats.js';
+
+/** The end-of-run summary: what `--json` prints, and what the table shows. */
+export interface IngestSummary {
+  collection: string;
+  dry_run: boolean;
+  interrupted: boolean;
+  files: number;
+  documents: number;
+  chunks: number;
+  vectors: number;
+  /** Input that could not be read (bad lines, files); reported with file:line. */
+  skipped: number;
+  /** Chunks that were read but could not be embedded or upserted. */
+  failed: number;
+  warnings: number;
+  retries: number;
+  tokens_estimated: number;
+  /** Tokens TEI counted, from its `x-compute-tokens` headers. */
+  tokens_counted: number;
+  /** Chunks estimated longer than TEI's max_input_length, which TEI truncated. */
+  truncated: number;
+  wall_seconds: number;
+  mean_vps: number;
+  peak_vps: number;
+  /** Busy seconds per stage; embed and upsert sum over concurrent requests. */
+  stage_seconds: {
+    read: number;
+    chunk: number;
+    embed: number;
+    upsert: number;
+    tei_queue: number;
+    tei_inference: number;
+  };
+  failed_out: { path: string; count: number } | undefined;
+  /** The process's peak resident memory so far, MiB (bounded by batch sizes, not corpus size). */
+  peak_rss_mb: number;
+  /** `--dry-run` only. */
+  estimate?: {
+    request_bytes: number;
+    largest_request_bytes: number;
+    collection: CollectionEstimate;
+    largest_chunks: LargestChunk[];
+  };
+}
+
+const seconds = (ms: number) => Math.round(ms) / 1000;
+
+export function summarize(
+  stats: IngestStats,
+  context: {
+    collection: string;
+    dryRun: boolean;
+    interrupted: boolean;
+    failedOut: IngestSummary['failed_out'];
+  },
+): IngestSummary {
+  return {
+    collection: context.collection,
+    dry_run: context.dryRun,
+    interrupted: context.interrupted,
+    files: stats.filesTotal,
+    documents: stats.documents,
+    chunks: stats.chunks,
+    // A dry run measures with a stand-in sink: nothing was sent, so nothing counts as upserted.
+    vectors: context.dryRun ? 0 : stats.vectorsUpserted,
+    skipped: stats.skipped,
+    failed: stats.failed,
+    warnings: stats.warnings,
+    retries: stats.retries,
+    tokens_estimated: stats.tokensEstimated,
+    tokens_counted: stats.tokensCounted,
+    truncated: stats.truncated,
+    wall_seconds: seconds(stats.elapsedMs()),
+    mean_vps: context.dryRun ? 0 : Math.round(stats.meanRate()),
+    peak_vps: context.dryRun ? 0 : Math.round(stats.peakRate()),
+    stage_seconds: {
+      read: seconds(stats.readMs),
+      chunk: seconds(stats.chunkMs),
+      embed: seconds(stats.embedMs),
+      upsert: seconds(stats.upsertMs),
+      tei_queue: seconds(stats.teiQueueMs),
+      tei_inference: seconds(stats.teiInferenceMs),
+    },
+    failed_out: context.failedOut,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}

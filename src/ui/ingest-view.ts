@@ -1,0 +1,42 @@
+import type { IngestEvents } from '../pipeline/ingest.js';
+import type { IngestStats } from '../pipeline/stats.js';
+import { itemLocation } from '../pipeline/work-item.js';
+import { type ProgressRenderer, resolveProgressMode, startProgress } from './ingest-progress.js';
+import type { Output } from './output.js';
+
+export { renderIngestSummary } from './ingest-report.js';
+
+/**
+ * What a person sees during an ingest: progress in the requested mode, and one line per problem
+ * (`file:line: reason`), printed above the bars. Retries are shown only with `--debug`, but counted.
+ */
+export function createIngestView(output: Output, requestedMode: string) {
+  const mode = resolveProgressMode(requestedMode, output);
+  let progress: ProgressRenderer | undefined;
+  const log = (line: string) => (progress ? progress.log(line) : output.warn(line));
+  const events: IngestEvents & { onStart(stats: IngestStats): void } = {
+    onStart(stats) {
+      progress = startProgress(stats, output, mode);
+    },
+    onProblem(problem) {
+      const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
+      const field = problem.field ? ` (${problem.field})` : '';
+      const verdict = problem.severity === 'error' ? 'skipped: ' : '';
+      log(`${where}${field}: ${verdict}${problem.reason}`);
+    },
+    onFailure(failure) {
+      log(
+        `${itemLocation(failure.item)} chunk ${failure.item.chunkIndex}: ${failure.stage} failed: ${failure.reason}`,
+      );
+    },
+    onRetry(service, event) {
+      output.trace(
+        `retry ${event.attempt} of a ${service} request in ${event.delayMs} ms: ${event.error.message}`,
+      );
+    },
+  };
+  return {
+    events,
+    stop: () => progress?.stop(),
+  };
+}

@@ -1,0 +1,254 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Code } from '@connectrpc/connect';
+import { QdrantClient } from '@qdrant/js-client-grpc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestSummary } from '../../src/pipeline/summary.js';
+import { runCli } from '../support/run-cli.js';
+import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+
+const corpus = new URL('../../fixtures/prometheus-docs/', import.meta.url).pathname;
+let stack: TestStack;
+let cwd: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  cwd = mkdtempSync(join(tmpdir(), 'taboot-ingest-'));
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+function envFor(collection: string): Record<string, string> {
+  return { TABOOT_QDRANT_URL: stack.qdrantUrl, TABOOT_TEI_URL: stack.teiUrl, TABOOT_COLLECTION: collection };
+}
+
+async function createCollection(env: Record<string, string>, ...flags: string[]) {
+  const created = await runCli(['collection', 'create', ...flags], { env, cwd });
+  expect(created.code, created.stderr).toBe(0);
+}
+
+async function ingest(args: string[], env: Record<string, string>) {
+  const result = await runCli(['ingest', ...args, '--json'], { env, cwd, timeoutMs: 120_000 });
+  let summary: IngestSummary | undefined;
+  try {
+    summary = JSON.parse(result.stdout) as IngestSummary;
+  } catch {
+    summary = undefined;
+  }
+  return { ...result, summary };
+}
+
+function official() {
+  return new QdrantClient({ url: stack.qdrantUrl, checkCompatibility: false, compression: false });
+}
+
+async function allPoints(collection: string) {
+  const points: Array<{ id: string; payload: Record<string, unknown> }> = [];
+  let offset: { pointIdOptions: { case: 'uuid'; value: string } } | undefined;
+  do {
+    const page = await official()
+      .api('points')
+      .scroll({
+        collectionName: collection,
+        limit: 256,
+        offset,
+        withPayload: { selectorOptions: { case: 'enable', value: true } },
+      });
+    for (const point of page.result) {
+      const payload: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(point.payload)) payload[key] = value.kind.value;
+      points.push({ id: String(point.id?.pointIdOptions.value), payload });
+    }
+    const next = page.nextPageOffset?.pointIdOptions;
+    offset = next?.case === 'uuid' ? { pointIdOptions: { case: 'uuid', value: next.value } } : undefined;
+  } while (offset);
+  return points;
+}
+
+async function pointCount(collection: string): Promise<number> {
+  const response = await official().api('points').count({ collectionName: collection, exact: true });
+  return Number(response.result?.count ?? 0n);
+}
+
+describe('taboot ingest (built binary, test servers)', () => {
+  it('ingests the Prometheus docs with full payloads, and a second run changes nothing', async () => {
+    const collection = uniqueName('prom');
+    const env = envFor(collection);
+    await createCollection(env);
+    const first = await ingest([corpus], env);
+    expect(first.code, first.stderr).toBe(0);
+    const summary = first.summary!;
+    expect(summary.documents).toBeGreaterThan(100);
+    expect(summary.vectors).toBe(summary.chunks);
+    expect(summary.skipped + summary.failed).toBe(0);
+    expect(await pointCount(collection)).toBe(summary.vectors);
+
+    const points = await allPoints(collection);
+    for (const point of points) {
+      for (const key of [
+        'doc_id',
+        'source',
+        'chunk_index',
+        'chunk_count',
+        'doc_hash',
+        'content',
+        'section',
+      ]) {
+        expect(point.payload, `${point.id} lacks ${key}`).toHaveProperty(key);
+      }
+    }
+    const blogPosts = points.filter((point) => String(point.payload.doc_id).startsWith('blog/posts/'));
+    expect(blogPosts.length).toBeGreaterThan(0);
+    for (const post of blogPosts) expect(typeof post.payload.created_at).toBe('bigint');
+
+    const second = await ingest([corpus], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.summary!.vectors).toBe(summary.vectors);
+    expect(await pointCount(collection)).toBe(summary.vectors);
+  });
+
+  it('reports each bad JSONL line as file:line, ingests every good one and exits 3', async () => {
+    const collection = uniqueName('jsonl');
+    const env = envFor(collection);
+    await createCollection(env);
+    const dir = mkdtempSync(join(tmpdir(), 'taboot-jsonl-'));
+    const lines = [
+      JSON.stringify({ id: 'good-1', text: 'Prometheus scrapes targets over HTTP.' }),
+      '{"id": "broken", "text": ',
+      JSON.stringify({ id: 'no-text', title: 'nothing to embed' }),
+      JSON.stringify({
+        id: 'short-vector',
+        text: 'precomputed',
+        vector: Array.from({ length: 1023 }, () => 0.01),
+      }),
+      JSON.stringify({ id: 'good-2', content: 'Alertmanager groups alerts.', service_name: 'alertmanager' }),
+      JSON.stringify({
+        id: 'good-3',
+        text: 'With a vector',
+        vector: Array.from({ length: 1024 }, (_, i) => (i % 7) / 7),
+      }),
+    ];
+    writeFileSync(join(dir, 'mixed.jsonl'), `${lines.join('\n')}\n`);
+    const result = await ingest([join(dir, 'mixed.jsonl')], env);
+    expect(result.code).toBe(3);
+    const reported = result.stderr.split('\n').filter((line) => /mixed\.jsonl:\d+/.test(line));
+    expect(reported).toHaveLength(3);
+    expect(result.stderr).toMatch(/mixed\.jsonl:2\b.*JSON/i);
+    expect(result.stderr).toMatch(/mixed\.jsonl:3\b.*text/);
+    expect(result.stderr).toMatch(/mixed\.jsonl:4\b.*1023/);
+    expect(result.summary).toMatchObject({ vectors: 3, skipped: 3 });
+    const ids = (await allPoints(collection)).map((point) => point.payload.doc_id).sort();
+    expect(ids).toEqual(['good-1', 'good-2', 'good-3']);
+  });
+
+  it('completes with every chunk exactly once while TEI and Qdrant shed every 5th request', async () => {
+    if (!stack.tei || !stack.qdrant) return;
+    const collection = uniqueName('faults');
+    const env = envFor(collection);
+    await createCollection(env);
+    stack.tei.faults.failEvery(5, 429);
+    stack.tei.faults.failEvery(7, 503);
+    stack.qdrant.faults.failEvery(5, Code.Unavailable, undefined, { method: 'Points/Upsert' });
+    try {
+      const result = await ingest(
+        [join(corpus, 'docs'), '--batch-size', '64', '--embed-concurrency', '2'],
+        env,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.summary!.retries).toBeGreaterThan(0);
+      const points = await allPoints(collection);
+      expect(points).toHaveLength(result.summary!.chunks);
+      expect(
+        new Set(points.map((point) => `${point.payload.doc_id}#${point.payload.chunk_index}`)).size,
+      ).toBe(points.length);
+    } finally {
+      await stack.tei.faults.reset();
+      stack.qdrant.faults.reset();
+    }
+  });
+
+  it('stops before reading when the collection is missing or sizes differ', async () => {
+    const missing = await ingest([corpus], envFor(uniqueName('missing')));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/collection \S+ does not exist/);
+    expect(missing.stderr).toContain('taboot collection create');
+
+    const small = uniqueName('small');
+    await createCollection(envFor(small), '--vector-size', '768');
+    const mismatch = await ingest([corpus], envFor(small));
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain('1024-dimensional embeddings');
+    expect(mismatch.stderr).toContain('takes 768');
+  });
+
+  it('exits 1 naming TEI when it is unreachable, and 2 for a path that does not exist', async () => {
+    const collection = uniqueName('down');
+    await createCollection(envFor(collection));
+    const down = await ingest([corpus], { ...envFor(collection), TABOOT_TEI_URL: 'http://127.0.0.1:9' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('TEI at http://127.0.0.1:9');
+    const nowhere = await ingest([join(cwd, 'no-such-folder')], envFor(collection));
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('no-such-folder');
+  });
+
+  it('estimates without any server in --dry-run', async () => {
+    const result = await ingest([corpus, '--dry-run'], {
+      TABOOT_QDRANT_URL: 'http://127.0.0.1:9',
+      TABOOT_TEI_URL: 'http://127.0.0.1:9',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.summary).toMatchObject({ dry_run: true, vectors: 0 });
+    expect(result.summary!.chunks).toBeGreaterThan(100);
+    expect(result.summary!.estimate!.largest_chunks).toHaveLength(10);
+    expect(result.summary!.estimate!.collection.points).toBe(result.summary!.chunks);
+  });
+
+  it('writes chunks that failed to --failed-out, and ingesting that file puts them back', async () => {
+    if (!stack.qdrant) return;
+    const collection = uniqueName('failedout');
+    const env = envFor(collection);
+    await createCollection(env);
+    const failedOut = join(mkdtempSync(join(tmpdir(), 'taboot-failed-')), 'failed.jsonl');
+    stack.qdrant.faults.failNext(1, Code.InvalidArgument, 'Wrong input: injected', {
+      method: 'Points/Upsert',
+    });
+    const first = await ingest(
+      [
+        join(corpus, 'docs', 'introduction'),
+        '--batch-size',
+        '1',
+        '--parallel',
+        '1',
+        '--failed-out',
+        failedOut,
+      ],
+      env,
+    );
+    expect(first.code).toBe(3);
+    expect(first.summary!.failed).toBe(1);
+    const failed = readFileSync(failedOut, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(failed).toHaveLength(1);
+    expect(failed[0].failure.stage).toBe('upsert');
+    const before = await pointCount(collection);
+    const retry = await ingest([failedOut], env);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(await pointCount(collection)).toBe(before + 1);
+  });
+
+  it('prints plain vec/s lines without escape codes when not on a terminal', async () => {
+    const collection = uniqueName('plain');
+    const env = envFor(collection);
+    await createCollection(env);
+    const result = await runCli(['ingest', corpus, '--progress', 'plain'], { env, cwd, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/\u001b\[/);
+    expect(result.stdout).toContain('vec/s');
+    expect(result.stdout).toContain(`ingested into collection ${collection}`);
+  });
+});
