@@ -114,8 +114,14 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
   return events;
 }
 
-/** A Float32Array, or the reason the value is not a usable vector. */
+/**
+ * A Float32Array, or the reason the value is not a usable vector. Two forms: an array of numbers,
+ * or a base64 string of little-endian float32 (what TEI and OpenAI answer with
+ * `encoding_format: "base64"`), which an embedding cache can store compactly and which decodes
+ * far faster than a JSON array of floats.
+ */
 function parseVector(value: unknown): Float32Array | string {
+  if (typeof value === 'string') return parseBase64Vector(value);
   if (!Array.isArray(value)) return `\`vector\` must be an array of numbers, got ${describe(value)}`;
   if (value.length === 0) return '`vector` is empty';
   const vector = new Float32Array(value.length);
@@ -129,6 +135,30 @@ function parseVector(value: unknown): Float32Array | string {
   }
   return vector;
 }
+
+const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function parseBase64Vector(value: string): Float32Array | string {
+  if (value.length === 0) return '`vector` is empty';
+  if (value.length % 4 !== 0 || !base64Pattern.test(value)) {
+    return '`vector` must be an array of numbers or base64 float32, got a string that is not base64';
+  }
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.byteLength % 4 !== 0) {
+    return `\`vector\` in base64 must hold whole float32 values, got ${bytes.byteLength} bytes`;
+  }
+  // Copy into an aligned buffer; Buffer.from may return a slice of a shared, unaligned pool.
+  const vector = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(vector.buffer).set(bytes);
+  for (let index = 0; index < vector.length; index++) {
+    if (!littleEndian) vector[index] = bytes.readFloatLE(index * 4);
+    if (!Number.isFinite(vector[index]!))
+      return `\`vector[${index}]\` must be a finite number, got ${vector[index]}`;
+  }
+  return vector;
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

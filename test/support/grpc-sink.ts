@@ -13,7 +13,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { PointsOperationResponseSchema, UpdateStatus } from '@qdrant/js-client-grpc';
+import {
+  CollectionExistsResponseSchema,
+  CollectionStatus,
+  Distance,
+  GetCollectionInfoResponseSchema,
+  PointsOperationResponseSchema,
+  UpdateStatus,
+} from '@qdrant/js-client-grpc';
 
 export interface SinkStats {
   requests: number;
@@ -100,7 +107,50 @@ class UpsertScanner {
   }
 }
 
-export async function startGrpcSink(options: { port?: number; host?: string } = {}): Promise<GrpcSink> {
+/**
+ * Answers for the two calls `taboot ingest`'s preflight makes: every collection exists, with
+ * `dim`-sized Cosine vectors, so the real CLI can upload into the sink.
+ */
+function preflightAnswer(path: string | undefined, dim: number): Uint8Array | undefined {
+  if (path === '/qdrant.Collections/CollectionExists') {
+    return toBinary(
+      CollectionExistsResponseSchema,
+      create(CollectionExistsResponseSchema, { result: { exists: true } }),
+    );
+  }
+  if (path === '/qdrant.Collections/Get') {
+    return toBinary(
+      GetCollectionInfoResponseSchema,
+      create(GetCollectionInfoResponseSchema, {
+        result: {
+          status: CollectionStatus.Green,
+          config: {
+            params: {
+              vectorsConfig: {
+                config: { case: 'params', value: { size: BigInt(dim), distance: Distance.Cosine } },
+              },
+            },
+          },
+        },
+      }),
+    );
+  }
+  return undefined;
+}
+
+function respondUnary(stream: http2.ServerHttp2Stream, message: Uint8Array): void {
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
+  stream.end(frame);
+}
+
+export async function startGrpcSink(
+  options: { port?: number; host?: string; dim?: number } = {},
+): Promise<GrpcSink> {
   const host = options.host ?? '127.0.0.1';
   const stats: SinkStats = { requests: 0, bytes: 0, points: 0, sessions: 0, lastHeaders: undefined };
   let operationId = 0n;
@@ -116,6 +166,12 @@ export async function startGrpcSink(options: { port?: number; host?: string } = 
   });
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {});
+    const preflight = preflightAnswer(headers[':path'], options.dim ?? 1024);
+    if (preflight) {
+      stream.resume();
+      stream.once('end', () => respondUnary(stream, preflight));
+      return;
+    }
     if (headers[':path'] !== '/qdrant.Points/Upsert') {
       stream.respond(
         { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' },
@@ -139,14 +195,8 @@ export async function startGrpcSink(options: { port?: number; host?: string } = 
           time: 0.0001,
         }),
       );
-      const frame = Buffer.allocUnsafe(5 + message.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(message.length, 1);
-      frame.set(message, 5);
       if (stream.destroyed) return;
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': '' }));
-      stream.end(frame);
+      respondUnary(stream, message);
     });
   });
   // Small frames (responses, trailers) must not wait for Nagle's algorithm.
@@ -174,7 +224,9 @@ export async function startGrpcSink(options: { port?: number; host?: string } = 
 async function main(): Promise<void> {
   const portFlag = process.argv.indexOf('--port');
   const port = portFlag === -1 ? 0 : Number(process.argv[portFlag + 1]);
-  const sink = await startGrpcSink({ port });
+  const dimFlag = process.argv.indexOf('--dim');
+  const dim = dimFlag === -1 ? 1024 : Number(process.argv[dimFlag + 1]);
+  const sink = await startGrpcSink({ port, dim });
   console.log(`listening ${sink.port}`);
   const stop = async () => {
     await sink.close();

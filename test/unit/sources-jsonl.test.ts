@@ -185,10 +185,30 @@ describe('readJsonlFile', () => {
     ).toEqual([
       [1, 'text', 'error', '`text` must be a string, got number 5'],
       [2, 'id', 'error', '`id` must be a non-empty string or a number, got an object'],
-      [3, 'vector', 'error', '`vector` must be an array of numbers, got the string "0.1,0.2"'],
+      [
+        3,
+        'vector',
+        'error',
+        '`vector` must be an array of numbers or base64 float32, got a string that is not base64',
+      ],
       [4, 'vector', 'error', '`vector` is empty'],
       [5, 'vector', 'error', '`vector[0]` is out of float32 range: 1e+39'],
       [6, 'text', 'warning', 'empty `text`; skipped'],
+    ]);
+  });
+
+  it('reads a vector given as base64 little-endian float32, as TEI and OpenAI encode it', async () => {
+    const values = new Float32Array([0.5, -0.25, 1, 3.5e-8]);
+    const base64 = Buffer.from(values.buffer).toString('base64');
+    const odd = Buffer.from([1, 2, 3, 4, 5, 6]).toString('base64');
+    const file = await writeTemp(
+      'base64.jsonl',
+      [JSON.stringify({ text: 'a', vector: base64 }), JSON.stringify({ text: 'b', vector: odd })].join('\n'),
+    );
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(documents[0]!.vector).toEqual(values);
+    expect(problems).toMatchObject([
+      { line: 2, field: 'vector', reason: '`vector` in base64 must hold whole float32 values, got 6 bytes' },
     ]);
   });
 
