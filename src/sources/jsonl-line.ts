@@ -136,26 +136,29 @@ function parseVector(value: unknown): Float32Array | string {
   return vector;
 }
 
-const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
-
 function parseBase64Vector(value: string): Float32Array | string {
   if (value.length === 0) return '`vector` is empty';
-  if (value.length % 4 !== 0 || !base64Pattern.test(value)) {
-    return '`vector` must be an array of numbers or base64 float32, got a string that is not base64';
-  }
-  const bytes = Buffer.from(value, 'base64');
-  if (bytes.byteLength % 4 !== 0) {
-    return `\`vector\` in base64 must hold whole float32 values, got ${bytes.byteLength} bytes`;
-  }
-  // Copy into an aligned buffer; Buffer.from may return a slice of a shared, unaligned pool.
-  const vector = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(vector.buffer).set(bytes);
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  const expectedBytes = (value.length / 4) * 3 - padding;
+  if (value.length % 4 !== 0 || expectedBytes % 4 !== 0) return notBase64(value, expectedBytes);
+  // Decoded straight into the vector's own (aligned) memory: no intermediate buffer. Node skips
+  // characters that are not base64 instead of failing, so a short write means a bad string.
+  const vector = new Float32Array(expectedBytes / 4);
+  const written = Buffer.from(vector.buffer).write(value, 'base64');
+  if (written !== expectedBytes) return notBase64(value, expectedBytes);
   for (let index = 0; index < vector.length; index++) {
-    if (!littleEndian) vector[index] = bytes.readFloatLE(index * 4);
+    if (!littleEndian) vector[index] = Buffer.from(vector.buffer).readFloatLE(index * 4);
     if (!Number.isFinite(vector[index]!))
       return `\`vector[${index}]\` must be a finite number, got ${vector[index]}`;
   }
   return vector;
+}
+
+function notBase64(value: string, expectedBytes: number): string {
+  if (value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+    return `\`vector\` in base64 must hold whole float32 values, got ${expectedBytes} bytes`;
+  }
+  return '`vector` must be an array of numbers or base64 float32, got a string that is not base64';
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -251,4 +251,44 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(result.stdout).toContain('vec/s');
     expect(result.stdout).toContain(`ingested into collection ${collection}`);
   });
+
+  it('on SIGINT stops reading, drains what is in flight, prints the summary and exits 130', async () => {
+    if (!stack.qdrant) return;
+    const collection = uniqueName('sigint');
+    const env = envFor(collection);
+    await createCollection(env);
+    const dir = mkdtempSync(join(tmpdir(), 'taboot-sigint-'));
+    const vector = Buffer.from(new Float32Array(1024).fill(0.03).buffer).toString('base64');
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({ id: `n-${i}`, text: `note ${i}`, vector }),
+    );
+    writeFileSync(join(dir, 'notes.jsonl'), `${lines.join('\n')}\n`);
+    stack.qdrant.faults.latencyByMethod.set('Points/Upsert', 150);
+    try {
+      let pid = 0;
+      const running = runCli(
+        ['ingest', join(dir, 'notes.jsonl'), '--json', '--batch-size', '50', '--parallel', '2'],
+        {
+          env,
+          cwd,
+          timeoutMs: 60_000,
+          onSpawn: (spawned) => {
+            pid = spawned;
+          },
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      process.kill(pid, 'SIGINT');
+      const result = await running;
+      expect(result.code, result.stderr).toBe(130);
+      const summary = JSON.parse(result.stdout) as IngestSummary;
+      expect(summary.interrupted).toBe(true);
+      expect(summary.vectors).toBeGreaterThan(0);
+      expect(summary.vectors).toBeLessThan(3000);
+      expect(await pointCount(collection)).toBe(summary.vectors);
+      expect(result.stderr).toContain('interrupted by SIGINT');
+    } finally {
+      stack.qdrant.faults.reset();
+    }
+  });
 });

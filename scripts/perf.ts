@@ -1,0 +1,156 @@
+/**
+ * `npm run perf`: where taboot's time goes, in one run on this machine, reported as ratios.
+ *
+ *   (a) upsert 200k 1024-dim vectors into a discard gRPC sink (another process), batch 500,
+ *       4 in flight: js-client-grpc vs taboot's fast path (hand encoder + pre-encoded HTTP/2 frames)
+ *   (b) decode a TEI batch: JSON.parse of /embed floats vs base64 float32 from /v1/embeddings
+ *   (c) `taboot ingest` (the built CLI) of a generated JSONL with precomputed base64 vectors into the sink
+ *   (d) `taboot ingest` of generated text through the TEI test server into the sink
+ *
+ * Prints a table, then one JSON line: stock_vps, fast_vps, ratio, ingest_vps, decode_ratio, peak_rss_mb.
+ * Flags: --count <n> for (a), --ingest-count <n> for (c), --tei-count <n> for (d).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { IngestSummary } from '../src/pipeline/summary.js';
+import { runCli } from '../test/support/run-cli.js';
+import { startTeiServer } from '../test/support/tei-server/index.js';
+import { benchDecode } from './perf/bench-decode.js';
+import { benchUpsert } from './perf/bench-upsert.js';
+import { seededRandom } from './perf/measure.js';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '200000' },
+    'ingest-count': { type: 'string', default: '100000' },
+    'tei-count': { type: 'string', default: '20000' },
+  },
+});
+const dim = 1024;
+const count = Number(values.count);
+const ingestCount = Number(values['ingest-count']);
+const teiCount = Number(values['tei-count']);
+
+const rate = (n: number) => `${Math.round(n).toLocaleString('en-US')} vec/s`;
+
+async function startSink(): Promise<{ url: string; child: ChildProcess }> {
+  const sinkPath = fileURLToPath(new URL('../test/support/grpc-sink.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', sinkPath, '--port', '0', '--dim', String(dim)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const port = /listening (\d+)/.exec(line.toString())?.[1];
+  if (!port) throw new Error(`the sink did not start: ${line.toString()}`);
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** JSONL lines shaped like an embedding cache: id, a chunk of text, a base64 float32 vector. */
+async function writeJsonl(path: string, lines: number, withVectors: boolean): Promise<number> {
+  const random = seededRandom(7);
+  const words = [
+    'scrape',
+    'target',
+    'alert',
+    'rule',
+    'metric',
+    'label',
+    'query',
+    'storage',
+    'remote',
+    'write',
+  ];
+  const out = createWriteStream(path);
+  const vector = new Float32Array(dim);
+  let bytes = 0;
+  for (let i = 0; i < lines; i += 1) {
+    const text = Array.from({ length: 60 }, () => words[Math.floor(random() * words.length)]).join(' ');
+    const record: Record<string, unknown> = { id: `doc-${i}`, text, service_name: words[i % words.length] };
+    if (withVectors) {
+      let norm = 0;
+      for (let d = 0; d < dim; d += 1) {
+        const value = random() * 2 - 1;
+        vector[d] = value;
+        norm += value * value;
+      }
+      const scale = 1 / Math.sqrt(norm);
+      for (let d = 0; d < dim; d += 1) vector[d]! *= scale;
+      record.vector = Buffer.from(vector.buffer).toString('base64');
+    }
+    const line = `${JSON.stringify(record)}\n`;
+    bytes += line.length;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return bytes;
+}
+
+async function ingest(file: string, env: Record<string, string>): Promise<IngestSummary> {
+  const result = await runCli(['ingest', file, '--json', '--progress', 'none'], { env, timeoutMs: 600_000 });
+  if (result.code !== 0) throw new Error(`taboot ingest exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as IngestSummary;
+}
+
+const sink = await startSink();
+const tei = await startTeiServer({ dimensions: dim });
+const dir = mkdtempSync(join(tmpdir(), 'taboot-perf-'));
+try {
+  console.log(
+    `(a) upsert ${count.toLocaleString('en-US')} x ${dim} dims into a discard sink, batch 500, 4 in flight`,
+  );
+  const upsert = await benchUpsert({ url: sink.url, count, batch: 500, parallel: 4, dim });
+  console.log(`    js-client-grpc   ${rate(upsert.stock)}`);
+  console.log(`    fast path        ${rate(upsert.fast)}   ${upsert.ratio.toFixed(1)}x`);
+
+  console.log('(b) decode TEI batches of 32 x 1024');
+  const decode = await benchDecode();
+  console.log(`    JSON.parse       ${rate(decode.jsonParse)}`);
+  console.log(`    float scanner    ${rate(decode.floatScanner)}   ${decode.scannerRatio.toFixed(1)}x`);
+  console.log(`    base64           ${rate(decode.base64)}   ${decode.base64Ratio.toFixed(1)}x`);
+
+  const env = { TABOOT_QDRANT_URL: sink.url, TABOOT_TEI_URL: tei.url, TABOOT_COLLECTION: 'perf' };
+  const vectorsFile = join(dir, 'vectors.jsonl');
+  const vectorBytes = await writeJsonl(vectorsFile, ingestCount, true);
+  console.log(
+    `(c) taboot ingest of ${ingestCount.toLocaleString('en-US')} precomputed vectors (${(vectorBytes / 1e6).toFixed(0)} MB JSONL) into the sink`,
+  );
+  const precomputed = await ingest(vectorsFile, env);
+  console.log(
+    `    ${rate(precomputed.mean_vps)} mean, ${rate(precomputed.peak_vps)} peak, ${precomputed.peak_rss_mb} MiB peak RSS, ` +
+      `${((100 * precomputed.mean_vps) / upsert.fast).toFixed(0)}% of (a)'s fast path`,
+  );
+  rmSync(vectorsFile);
+
+  const textFile = join(dir, 'text.jsonl');
+  await writeJsonl(textFile, teiCount, false);
+  console.log(
+    `(d) taboot ingest of ${teiCount.toLocaleString('en-US')} texts through the TEI test server into the sink`,
+  );
+  const throughTei = await ingest(textFile, env);
+  console.log(
+    `    ${rate(throughTei.mean_vps)} mean (TEI: ${throughTei.stage_seconds.embed.toFixed(1)} s busy over ` +
+      `${throughTei.wall_seconds.toFixed(1)} s; the test TEI, not taboot, bounds this)`,
+  );
+
+  console.log(
+    JSON.stringify({
+      stock_vps: Math.round(upsert.stock),
+      fast_vps: Math.round(upsert.fast),
+      ratio: Number(upsert.ratio.toFixed(2)),
+      ingest_vps: precomputed.mean_vps,
+      ingest_share_of_fast: Number((precomputed.mean_vps / upsert.fast).toFixed(2)),
+      ingest_tei_vps: throughTei.mean_vps,
+      decode_ratio: Number(decode.base64Ratio.toFixed(1)),
+      peak_rss_mb: precomputed.peak_rss_mb,
+    }),
+  );
+} finally {
+  sink.child.kill('SIGTERM');
+  await tei.close();
+  rmSync(dir, { recursive: true, force: true });
+}
