@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerCollectionCommand } from './commands/collection.js';
 import { globalOptions } from './commands/context.js';
 import { registerIngestCommand } from './commands/ingest.js';
+import { registerSearchCommand } from './commands/search.js';
 import { ExitCode, isTabootError, ServiceError } from './errors.js';
 import { Output } from './ui/output.js';
 
@@ -32,11 +33,13 @@ Examples:
   $ taboot collection create                 create the collection from taboot.config.json
   $ taboot collection info --json            status, counts and settings as JSON
   $ taboot ingest ./docs                     chunk, embed and upsert a folder with live vec/s
+  $ taboot search "scrape intervals"         semantic search with filters and reranking
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 partial (input skipped), 130 interrupted.`,
   );
   registerCollectionCommand(program);
   registerIngestCommand(program);
+  registerSearchCommand(program);
   // Subcommands inherit exitOverride only when it is set on each of them.
   for (const command of allCommands(program)) command.exitOverride();
   return program;

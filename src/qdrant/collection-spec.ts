@@ -86,7 +86,8 @@ export const fieldTypeToProto: Record<PayloadIndexType, FieldType> = {
   uuid: FieldType.FieldTypeUuid,
 };
 
-const schemaTypeToName: Partial<Record<PayloadSchemaType, PayloadIndexType>> = {
+/** Qdrant's payload schema types by the names the config uses. */
+export const schemaTypeToName: Partial<Record<PayloadSchemaType, PayloadIndexType>> = {
   [PayloadSchemaType.Keyword]: 'keyword',
   [PayloadSchemaType.Integer]: 'integer',
   [PayloadSchemaType.Float]: 'float',
