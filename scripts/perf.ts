@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { VectorSource } from '../src/bench/vectors.js';
 import type { IngestSummary } from '../src/pipeline/summary.js';
 import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
@@ -65,20 +66,14 @@ async function writeJsonl(path: string, lines: number, withVectors: boolean): Pr
     'write',
   ];
   const out = createWriteStream(path);
+  const vectors = new VectorSource(dim, { seed: 7 });
   const vector = new Float32Array(dim);
   let bytes = 0;
   for (let i = 0; i < lines; i += 1) {
     const text = Array.from({ length: 60 }, () => words[Math.floor(random() * words.length)]).join(' ');
     const record: Record<string, unknown> = { id: `doc-${i}`, text, service_name: words[i % words.length] };
     if (withVectors) {
-      let norm = 0;
-      for (let d = 0; d < dim; d += 1) {
-        const value = random() * 2 - 1;
-        vector[d] = value;
-        norm += value * value;
-      }
-      const scale = 1 / Math.sqrt(norm);
-      for (let d = 0; d < dim; d += 1) vector[d]! *= scale;
+      vectors.fill(vector);
       record.vector = Buffer.from(vector.buffer).toString('base64');
     }
     const line = `${JSON.stringify(record)}\n`;

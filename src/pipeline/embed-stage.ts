@@ -1,8 +1,7 @@
-import PQueue from 'p-queue';
 import type { EmbedBatchLimits } from '../embed/batch-limits.js';
 import type { Embedder, EmbedResult } from '../embed/embedder.js';
 import { ServiceError, TabootError } from '../errors.js';
-import { BatchBuilder } from './batch-builder.js';
+import { BatchDispatcher, sendIsolatingRejects } from './batch-dispatcher.js';
 import { type RetryEvent, type RetryPolicy, withRetry } from './retry.js';
 import type { ItemFailure, WorkItem } from './work-item.js';
 
@@ -30,70 +29,46 @@ export interface EmbedStageOptions {
  * text is isolated and reported; TEI staying down past every retry is fatal.
  */
 export class EmbedStage {
-  private readonly queue: PQueue;
-  private readonly batches: BatchBuilder<WorkItem>;
-  private fatal: unknown;
+  private readonly dispatcher: BatchDispatcher<WorkItem>;
 
   constructor(
     private readonly embedder: Embedder,
     private readonly options: EmbedStageOptions,
   ) {
-    this.queue = new PQueue({ concurrency: options.concurrency });
-    this.batches = new BatchBuilder(options.limits);
+    this.dispatcher = new BatchDispatcher(options.limits, options.concurrency, (batch) =>
+      sendIsolatingRejects(
+        batch,
+        (part) => this.send(part),
+        isRejectedInput,
+        (item, error) =>
+          options.onFailed([{ item, stage: 'embed', reason: (error as ServiceError).message }]),
+      ),
+    );
   }
 
-  async add(item: WorkItem): Promise<void> {
-    this.throwIfFailed();
-    const bytes = Buffer.byteLength(item.text) + 8;
-    const full = this.batches.add(item, item.estimatedTokens, bytes);
-    if (full) await this.dispatch(full);
+  add(item: WorkItem): Promise<void> {
+    return this.dispatcher.add(item, item.estimatedTokens, Buffer.byteLength(item.text) + 8);
   }
 
-  async finish(): Promise<void> {
-    const rest = this.batches.take();
-    if (rest.length > 0) await this.dispatch(rest);
-    await this.queue.onIdle();
-    this.throwIfFailed();
+  finish(): Promise<void> {
+    return this.dispatcher.finish();
   }
 
   get pending(): number {
-    return this.batches.size + this.queue.size + this.queue.pending;
-  }
-
-  private async dispatch(batch: WorkItem[]): Promise<void> {
-    await this.queue.onSizeLessThan(this.options.concurrency);
-    this.throwIfFailed();
-    this.queue
-      .add(() => this.send(batch))
-      .catch((error: unknown) => {
-        this.fatal ??= error;
-      });
+    return this.dispatcher.pending;
   }
 
   private async send(batch: WorkItem[]): Promise<void> {
     const started = performance.now();
-    let result: EmbedResult;
-    try {
-      result = await withRetry(
-        () =>
-          this.embedder.embed(
-            batch.map((item) => item.text),
-            this.options.signal,
-          ),
-        this.options.retry,
-        { signal: this.options.signal, onRetry: this.options.onRetry },
-      );
-    } catch (error) {
-      if (!isRejectedInput(error)) throw error;
-      if (batch.length === 1) {
-        this.options.onFailed([{ item: batch[0]!, stage: 'embed', reason: (error as ServiceError).message }]);
-        return;
-      }
-      const middle = Math.ceil(batch.length / 2);
-      await this.send(batch.slice(0, middle));
-      await this.send(batch.slice(middle));
-      return;
-    }
+    const result = await withRetry(
+      () =>
+        this.embedder.embed(
+          batch.map((item) => item.text),
+          this.options.signal,
+        ),
+      this.options.retry,
+      { signal: this.options.signal, onRetry: this.options.onRetry },
+    );
     const ms = performance.now() - started;
     const embedded = batch.map((item, index) => {
       const vector = result.vectors[index]!;
@@ -106,13 +81,9 @@ export class EmbedStage {
     });
     await this.options.onEmbedded(embedded, result, ms);
   }
-
-  private throwIfFailed(): void {
-    if (this.fatal !== undefined) throw this.fatal;
-  }
 }
 
-/** 413 (body too large) and 422 (validation) say this request, not TEI, is the problem. */
+/** TEI answers 413 (body too large, and validation errors such as too many inputs) or 422 for a request it refuses. */
 function isRejectedInput(error: unknown): boolean {
   return (
     error instanceof ServiceError && error.service === 'tei' && (error.code === '413' || error.code === '422')
