@@ -9,7 +9,7 @@ import {
 } from './nvidia-smi-parse.js';
 import type { GpuSection } from './report.js';
 
-export interface NvidiaSmiOptions {
+interface NvidiaSmiOptions {
   /** The executable: a bare name is looked up on PATH. Default `nvidia-smi`. */
   command?: string;
   timeoutMs: number;
@@ -18,11 +18,11 @@ export interface NvidiaSmiOptions {
   signal?: AbortSignal;
 }
 
-export const GPU_QUERY_ARGS = [
+const GPU_QUERY_ARGS = [
   `--query-gpu=${GPU_QUERY_FIELDS.join(',')}`,
   '--format=csv,noheader,nounits',
 ] as const;
-export const APPS_QUERY_ARGS = [
+const APPS_QUERY_ARGS = [
   `--query-compute-apps=${APPS_QUERY_FIELDS.join(',')}`,
   '--format=csv,noheader,nounits',
 ] as const;
