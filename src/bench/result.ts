@@ -136,7 +136,11 @@ export const INGEST_STAGES: readonly IngestStage[] = ['read', 'chunk', 'embed', 
 export interface IngestStageResult {
   /** Busy time of the stage, summed over its concurrent requests (so it can exceed the wall time). */
   seconds: number;
-  /** This stage's `seconds` over the sum across stages: the largest share is the likely bottleneck. */
+  /**
+   * This stage's `seconds` divided by the requests it may have in flight (read and chunk 1, embed
+   * `tei.concurrency`, upsert `ingest.parallel`), over the sum of that across stages: the share of
+   * the time its slots were all taken. The largest share is the likely bottleneck.
+   */
   bottleneck_share: number;
 }
 
