@@ -10,7 +10,9 @@ import {
  * What re-indexing `collection` on the GPU needs, against Qdrant's per-iteration limit and the free
  * memory of the freest GPU. Vectors: points x dims x 4 bytes as float32, x 1 as int8 codes (Qdrant
  * uploads the int8 codes when the collection has scalar quantization). Links: level-0 HNSW, points
- * x 2m x 4 bytes. One iteration holds at most the limit's worth of vectors plus the links.
+ * x 2m x 4 bytes. Qdrant's docs hold both the original and the quantized vectors of a segment to
+ * 16 GiB per iteration, so the float32 size sets the number of iterations; one iteration holds its
+ * share of the uploaded vectors plus the links.
  *
  * Qdrant indexes segment by segment, so this is the worst case: the whole collection in one segment.
  * `fallbackM` is used when the collection's own m is 0 (HNSW switched off for a bulk upload).
@@ -50,16 +52,21 @@ export function estimateReindex(
   const vectorBytes = uploads === 'int8' ? int8Bytes : float32Bytes;
   const m = collection.hnswM && collection.hnswM > 0 ? collection.hnswM : fallbackM;
   const graphBytes = points * 2 * m * 4;
-  const iterations = Math.ceil(vectorBytes / GPU_ITERATION_LIMIT_BYTES);
-  const neededBytes = Math.min(vectorBytes, GPU_ITERATION_LIMIT_BYTES) + graphBytes;
+  const iterations = Math.ceil(float32Bytes / GPU_ITERATION_LIMIT_BYTES);
+  const neededBytes = Math.ceil(vectorBytes / iterations) + graphBytes;
   const sized = { ...base, float32Bytes, int8Bytes, uploads, graphBytes, neededBytes, iterations } as const;
   const what =
     uploads === 'int8'
       ? `int8 vectors + HNSW links; ${formatBytes(float32Bytes)} as float32`
       : 'float32 vectors + HNSW links';
+  const perSegment = collection.segments ? float32Bytes / collection.segments : float32Bytes;
+  const segmentNote =
+    perSegment > GPU_ITERATION_LIMIT_BYTES
+      ? `; segments average ${formatBytes(perSegment)}, too big for one iteration: lower optimizers.max_segment_size`
+      : '';
   const over =
     iterations > 1
-      ? `re-index needs ${iterations} GPU iterations (${formatBytes(vectorBytes)} of vectors, over the ${formatBytes(GPU_ITERATION_LIMIT_BYTES)} per-iteration limit)`
+      ? `re-index needs ${iterations} GPU iterations (${formatBytes(float32Bytes)} of float32 vectors, over the ${formatBytes(GPU_ITERATION_LIMIT_BYTES)} per-iteration limit)${segmentNote}`
       : undefined;
 
   const freest = freestGpu(gpu);

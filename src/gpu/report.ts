@@ -171,11 +171,13 @@ export const GPU_ITERATION_LIMIT_BYTES = 16 * 1024 ** 3;
  * What re-indexing the collection on the GPU needs. Counts the vectors Qdrant uploads (int8 codes
  * when the collection has int8 quantization, else float32) plus the level-0 HNSW links (points x
  * 2m x 4 bytes); Qdrant's scratch buffers come on top, so treat `neededBytes` as a lower bound.
+ * Qdrant limits original and quantized vectors alike to 16 GiB per iteration, so the float32 size
+ * decides how many iterations it takes.
  */
 export interface ReindexEstimate {
   /**
    * `fits`: fits one iteration and the free memory of the freest GPU; `iterations`: over the
-   * per-iteration limit; `insufficient-memory`: more than the freest GPU has free; `empty`: no
+   * per-iteration limit, each iteration fitting the free memory; `insufficient-memory`: more than the freest GPU has free; `empty`: no
    * points; `unknown`: the collection or the GPUs could not be read.
    */
   verdict: 'fits' | 'iterations' | 'insufficient-memory' | 'empty' | 'unknown';
@@ -188,10 +190,10 @@ export interface ReindexEstimate {
   /** Which of the two Qdrant uploads: int8 with scalar quantization, else float32. */
   uploads: 'int8' | 'float32' | null;
   graphBytes: number | null;
-  /** Uploaded vectors + graph. */
+  /** GPU memory one iteration holds: its share of the uploaded vectors + the links. */
   neededBytes: number | null;
   iterationLimitBytes: number;
-  /** ceil(uploaded vector bytes / iteration limit). */
+  /** ceil(float32 bytes / iteration limit). */
   iterations: number | null;
   /** The GPU with the most free memory. */
   gpuIndex: number | null;

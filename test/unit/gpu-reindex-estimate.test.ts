@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateReindex } from '../../src/gpu/reindex-estimate.js';
-import { type CollectionStatus, GPU_ITERATION_LIMIT_BYTES, type GpuSection } from '../../src/gpu/report.js';
+import type { CollectionStatus, GpuSection } from '../../src/gpu/report.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -106,17 +106,24 @@ describe('estimateReindex', () => {
     );
   });
 
-  it('needs several iterations over the 16 GiB per-iteration limit, holding one iteration at a time', () => {
+  it('needs several iterations when the float32 vectors pass the 16 GiB per-iteration limit', () => {
     const points = 10_000_000;
-    const estimate = estimateReindex(collection({ points, quantization: 'none' }), gpus([80 * GiB]), 32);
-    // 10M x 1024 x 4 = 38.1 GiB of float32: 3 iterations of at most 16 GiB each.
+    const estimate = estimateReindex(collection({ points, segments: 4 }), gpus([80 * GiB]), 32);
+    // 10M x 1024 x 4 = 38.1 GiB of float32: 3 iterations, even though the int8 codes are 9.5 GiB.
     expect(estimate).toMatchObject({
       verdict: 'iterations',
       iterations: 3,
-      neededBytes: GPU_ITERATION_LIMIT_BYTES + points * 64 * 4,
+      neededBytes: Math.ceil((points * 1024) / 3) + points * 64 * 4,
     });
     expect(estimate.message).toBe(
-      're-index needs 3 GPU iterations (38.1 GiB of vectors, over the 16.0 GiB per-iteration limit)',
+      're-index needs 3 GPU iterations (38.1 GiB of float32 vectors, over the 16.0 GiB per-iteration limit)',
+    );
+  });
+
+  it('says when segments themselves are too big for one iteration', () => {
+    const estimate = estimateReindex(collection({ points: 10_000_000, segments: 2 }), gpus([80 * GiB]), 32);
+    expect(estimate.message).toBe(
+      're-index needs 3 GPU iterations (38.1 GiB of float32 vectors, over the 16.0 GiB per-iteration limit); segments average 19.1 GiB, too big for one iteration: lower optimizers.max_segment_size',
     );
   });
 
