@@ -282,7 +282,7 @@ export function benchSettings(config: Config, plan: BenchPlan): BenchSettings {
   return settings;
 }
 
-export function machineInfo(): BenchMachine {
+function machineInfo(): BenchMachine {
   const cpu = os.cpus()[0]?.model?.trim();
   return {
     cpus: os.availableParallelism(),

@@ -261,7 +261,7 @@ function finish(command: Command, which: { tei?: boolean; qdrant?: boolean }): C
     .addOption(new Option('--report <file.html>', 'also write a self-contained HTML report with charts'))
     .addOption(new Option('--baseline <file>', 'compare with a saved --json result; exit 1 on a regression'))
     .addOption(
-      new Option('--max-regression <fraction>', 'allowed worsening against the baseline (default: 0.10)')
+      new Option('--max-regression <fraction>', 'allowed worsening against the baseline, a fraction')
         .argParser(fraction)
         .default(0.1),
     )
@@ -336,6 +336,8 @@ async function runBenchCommand(
     saveBaseline: flags.saveBaseline,
     reportHtml: flags.report,
   });
+  if (flags.saveBaseline) output.info(`saved baseline ${flags.saveBaseline}`);
+  if (flags.report) output.info(`wrote report ${flags.report}`);
   view.renderBenchResult(output, run.result, {
     format: context.globals.json ? 'json' : flags.markdown ? 'markdown' : 'table',
     comparison,

@@ -109,7 +109,7 @@ export function renderBenchResult(output: Output, result: BenchResult, options: 
 }
 
 /** The human-readable tables, one block per section. */
-export function resultLines(output: Output, result: BenchResult): string[] {
+function resultLines(output: Output, result: BenchResult): string[] {
   const c = output.c;
   const lines: string[] = [];
   const section = (title: string, about: string) => {

@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import { type Filter, type QueryPoints, QueryPointsSchema, type ScoredPoint } from '@qdrant/js-client-grpc';
-import type { Config } from '../../config/schema.js';
 import { TabootError } from '../../errors.js';
 import type { Qdrant } from '../../qdrant/client.js';
 import { schemaTypeToName, specFromCollectionInfo } from '../../qdrant/collection-spec.js';
@@ -224,9 +223,4 @@ export async function sampleStoredVectors(
     [pool[index], pool[other]] = [pool[other]!, pool[index]!];
   }
   return { queries: pool.slice(0, count), dim };
-}
-
-/** The search settings of the config that a bench query uses. */
-export function searchDefaults(config: Config): Pick<SearchScenarioOptions, 'rescore' | 'oversampling'> {
-  return { rescore: config.search.rescore, oversampling: config.search.oversampling };
 }

@@ -20,13 +20,6 @@ export interface BenchEvents {
   warn(message: string): void;
 }
 
-/** Events that go nowhere: for callers that want none. */
-export const silentEvents: BenchEvents = {
-  phase: () => {},
-  progress: () => {},
-  warn: () => {},
-};
-
 /** A fresh name for a throwaway collection: `taboot_bench_` and 8 random hex digits. */
 export function benchCollectionName(): string {
   return `taboot_bench_${randomBytes(4).toString('hex')}`;
