@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerCollectionCommand } from './commands/collection.js';
 import { globalOptions } from './commands/context.js';
+import { registerGpuStatusCommand } from './commands/gpu-status.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerSearchCommand } from './commands/search.js';
 import { ExitCode, isTabootError, ServiceError } from './errors.js';
@@ -34,12 +36,16 @@ Examples:
   $ taboot collection info --json            status, counts and settings as JSON
   $ taboot ingest ./docs                     chunk, embed and upsert a folder with live vec/s
   $ taboot search "scrape intervals"         semantic search with filters and reranking
+  $ taboot bench all --json                  upsert, search and embedding benchmarks
+  $ taboot gpu-status                        GPU, TEI and Qdrant health in one screen
 
 Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 partial (input skipped), 130 interrupted.`,
   );
   registerCollectionCommand(program);
   registerIngestCommand(program);
   registerSearchCommand(program);
+  registerBenchCommand(program);
+  registerGpuStatusCommand(program);
   // Subcommands inherit exitOverride only when it is set on each of them.
   for (const command of allCommands(program)) command.exitOverride();
   return program;
