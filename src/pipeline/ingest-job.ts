@@ -16,7 +16,10 @@ export interface IngestJobResult {
  */
 export async function ingestJob(
   options: IngestOptions & { dryRun: boolean },
-  events: IngestEvents & { onStart?(stats: IngestStats, details: { teiRoute?: string }): void },
+  events: IngestEvents & {
+    onStart?(stats: IngestStats, details: { teiRoute?: string }): void;
+    onWarning?(line: string): void;
+  },
   stats = new IngestStats(),
 ): Promise<IngestJobResult> {
   const context = { collection: options.config.collection.name, dryRun: options.dryRun };
@@ -40,6 +43,7 @@ export async function ingestJob(
   const services = await prepareIngest(options.config);
   try {
     events.onStart?.(stats, { teiRoute: services.teiRoute });
+    for (const line of services.unavailable) events.onWarning?.(line);
     const outcome = await runIngest(options, services, events, stats);
     return {
       summary: summarize(stats, {

@@ -12,6 +12,8 @@ import type { IngestServices } from './ingest.js';
 
 export interface PreparedIngest extends IngestServices {
   tei: TeiInfo;
+  /** TEI endpoints that did not answer: benched until they recover, the others carry the load. */
+  unavailable: string[];
   teiRoute: string;
   close(): Promise<void>;
 }
@@ -31,13 +33,22 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
   }));
   const closeDispatcher = () => dispatcher.close().catch(() => {});
   try {
-    const first = endpoints[0]!;
-    const [tei] = await Promise.all(endpoints.map((endpoint) => fetchTeiInfo(endpoint)));
+    // With several TEI endpoints, one that is down is benched, not fatal; all down is.
+    const answers = await Promise.allSettled(endpoints.map((endpoint) => fetchTeiInfo(endpoint)));
+    const upIndex = answers.findIndex((answer) => answer.status === 'fulfilled');
+    if (upIndex < 0) throw (answers[0] as PromiseRejectedResult).reason;
+    const first = endpoints[upIndex]!;
+    const tei = (answers[upIndex] as PromiseFulfilledResult<TeiInfo>).value;
+    const unavailable = answers.flatMap((answer) =>
+      answer.status === 'rejected'
+        ? [`${(answer.reason as Error).message}; using the other TEI endpoints`]
+        : [],
+    );
     const collectionSize = await collectionVectorSize(config);
     const embeddingSize = await probeEmbeddingSize(first, config.tei.dimensions);
     if (embeddingSize !== collectionSize) {
       throw new TabootError(
-        `TEI at ${first.url} (${tei!.modelId}) makes ${embeddingSize}-dimensional embeddings, but collection ` +
+        `TEI at ${first.url} (${tei.modelId}) makes ${embeddingSize}-dimensional embeddings, but collection ` +
           `${config.collection.name} takes ${collectionSize}`,
         {
           hint: 'Point tei.url at the model the collection was made for, set tei.dimensions, or create a new collection.',
@@ -53,11 +64,12 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
     return {
       embedder,
       sink,
-      tei: tei!,
+      tei,
+      unavailable,
       teiRoute: embedder.route,
       limits: batchLimitsFrom(tei!, config.tei),
       dimensions: collectionSize,
-      maxInputTokens: tei!.maxInputLength,
+      maxInputTokens: tei.maxInputLength,
       close: async () => {
         await Promise.all([sink.close(), closeDispatcher()]);
       },

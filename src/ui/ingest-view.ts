@@ -14,9 +14,12 @@ export function createIngestView(output: Output, requestedMode: string) {
   const mode = resolveProgressMode(requestedMode, output);
   let progress: ProgressRenderer | undefined;
   const log = (line: string) => (progress ? progress.log(line) : output.warn(line));
-  const events: IngestEvents & { onStart(stats: IngestStats): void } = {
+  const events: IngestEvents & { onStart(stats: IngestStats): void; onWarning(line: string): void } = {
     onStart(stats) {
       progress = startProgress(stats, output, mode);
+    },
+    onWarning(line) {
+      log(line);
     },
     onProblem(problem) {
       const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;

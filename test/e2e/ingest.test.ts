@@ -291,4 +291,36 @@ describe('taboot ingest (built binary, test servers)', () => {
       stack.qdrant.faults.reset();
     }
   });
+
+  it('spreads embedding over tei.urls and carries on when one endpoint is down', async () => {
+    if (!stack.tei) return;
+    const { startTeiServer } = await import('../support/tei-server/index.js');
+    const second = await startTeiServer();
+    const dead = 'http://127.0.0.1:9';
+    try {
+      const collection = uniqueName('multi');
+      const env = envFor(collection);
+      await createCollection(env);
+      const dir = mkdtempSync(join(tmpdir(), 'taboot-multi-'));
+      const config = join(dir, 'taboot.config.json');
+      writeFileSync(config, JSON.stringify({ tei: { urls: [stack.teiUrl, second.url, dead] } }));
+      const before = { first: stack.tei.stats.inputsEmbedded, second: second.stats.inputsEmbedded };
+      const result = await runCli(
+        ['--config', config, 'ingest', join(corpus, 'docs'), '--json', '--progress', 'none'],
+        {
+          env,
+          cwd,
+          timeoutMs: 120_000,
+        },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(`TEI at ${dead}`);
+      const summary = JSON.parse(result.stdout) as IngestSummary;
+      expect(await pointCount(collection)).toBe(summary.chunks);
+      expect(stack.tei.stats.inputsEmbedded).toBeGreaterThan(before.first);
+      expect(second.stats.inputsEmbedded).toBeGreaterThan(before.second);
+    } finally {
+      await second.close();
+    }
+  });
 });
