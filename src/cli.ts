@@ -68,9 +68,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 function reportError(error: unknown, program: Command): number {
   if (error instanceof CommanderError) {
     // Commander has already printed help, the version or its own one-line message.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
-    if (error.code === 'commander.help') return ExitCode.Ok;
-    return ExitCode.Usage;
+    // Help asked for (`--help`) or the version: 0. Help shown because a subcommand is missing: 2.
+    return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   }
   const globals = safeGlobals(program);
   const output = new Output(globals);

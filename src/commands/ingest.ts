@@ -198,8 +198,13 @@ with file:line), 1 when a service failed, 2 on bad flags, config or paths, 130 w
       interrupt.dispose();
     }
     view.renderIngestSummary(context.output, result.summary);
+    if (result.summary.interrupted) {
+      // After Ctrl-C no retry is started, so a request failing during the drain is expected.
+      if (result.fatal)
+        context.output.warn(`while stopping: ${(result.fatal as Error).message ?? result.fatal}`);
+      throw new InterruptedError(interrupt.received() ?? 'SIGINT');
+    }
     if (result.fatal) throw result.fatal;
-    if (result.summary.interrupted) throw new InterruptedError(interrupt.received() ?? 'SIGINT');
     if (result.summary.skipped > 0 || result.summary.failed > 0) {
       throw new ExitError(
         ExitCode.Partial,

@@ -5,12 +5,15 @@ import { BatchBuilder, type BatchLimits } from './batch-builder.js';
  * Groups items into batches within `limits` and hands each full batch to `send`, with
  * `concurrency` sends running and as many waiting (p-queue). `add` waits while that queue is full:
  * that wait is the pipeline's backpressure. The first error a send throws is fatal: it is raised
- * by the next `add` or by `finish`, so that no more work is queued behind a broken service.
+ * by the next `add` or by `finish`, so that no more work is queued behind a broken service. Items
+ * that were never acknowledged because of it (the failed batch, what was buffered, what arrived
+ * after) are kept for `takeUnsent`, so the caller can report every one of them.
  */
 export class BatchDispatcher<T> {
   private readonly queue: PQueue;
   private readonly batches: BatchBuilder<T>;
   private fatal: unknown;
+  private unsent: T[] = [];
 
   constructor(
     limits: BatchLimits,
@@ -22,17 +25,38 @@ export class BatchDispatcher<T> {
   }
 
   async add(item: T, tokens: number, bytes: number): Promise<void> {
-    this.throwIfFailed();
+    if (this.fatal !== undefined) {
+      this.unsent.push(item);
+      throw this.fatal;
+    }
     const full = this.batches.add(item, tokens, bytes);
     if (full) await this.dispatch(full);
   }
 
-  /** Send what is buffered and wait for every send in flight. */
+  /**
+   * Send what is buffered and wait for every send in flight, even after a fatal error: nothing may
+   * still be running once this returns or throws.
+   */
   async finish(): Promise<void> {
     const rest = this.batches.take();
-    if (rest.length > 0) await this.dispatch(rest);
-    await this.queue.onIdle();
+    try {
+      if (rest.length > 0) await this.dispatch(rest);
+    } finally {
+      await this.queue.onIdle();
+    }
     this.throwIfFailed();
+  }
+
+  /** Record items that can no longer be added because of the fatal error. */
+  keepUnsent(items: readonly T[]): void {
+    this.unsent.push(...items);
+  }
+
+  /** Items not acknowledged because of the fatal error (empty when there was none). */
+  takeUnsent(): T[] {
+    const unsent = [...this.unsent, ...this.batches.take()];
+    this.unsent = [];
+    return unsent;
   }
 
   /** Items buffered plus batches queued or running. */
@@ -42,11 +66,20 @@ export class BatchDispatcher<T> {
 
   private async dispatch(batch: T[]): Promise<void> {
     await this.queue.onSizeLessThan(this.concurrency);
-    this.throwIfFailed();
+    if (this.fatal !== undefined) {
+      this.unsent.push(...batch);
+      throw this.fatal;
+    }
     this.queue
       .add(() => this.send(batch))
       .catch((error: unknown) => {
+        if (error instanceof HandedOverError) {
+          // The batch had been passed on to the next stage, which now answers for its items.
+          this.fatal ??= error.cause;
+          return;
+        }
         this.fatal ??= error;
+        this.unsent.push(...batch);
       });
   }
 
@@ -56,10 +89,35 @@ export class BatchDispatcher<T> {
 }
 
 /**
+ * Thrown by a send whose batch was already handed to the next stage when that stage failed: the
+ * batch must not be reported as unsent here too.
+ */
+export class HandedOverError extends Error {
+  constructor(cause: unknown) {
+    super('the next stage failed', { cause });
+    this.name = 'HandedOverError';
+  }
+}
+
+/**
  * Send `batch`; when `isRejected` says the receiver refused it as bad input, split it in halves
- * until the offending items are isolated and report those alone through `onRejected`.
+ * until the offending items are isolated and report those alone through `onRejected`. When every
+ * item of a batch is refused, the fault is not in the items (a schema or size that changed under
+ * the run): that is raised as fatal instead of failing the whole corpus one item at a time.
  */
 export async function sendIsolatingRejects<T>(
+  batch: T[],
+  send: (batch: T[]) => Promise<void>,
+  isRejected: (error: unknown) => boolean,
+  onRejected: (item: T, error: unknown) => void,
+): Promise<void> {
+  const rejected: Array<[T, unknown]> = [];
+  await isolate(batch, send, isRejected, (item, error) => rejected.push([item, error]));
+  if (batch.length > 1 && rejected.length === batch.length) throw rejected[0]![1];
+  for (const [item, error] of rejected) onRejected(item, error);
+}
+
+async function isolate<T>(
   batch: T[],
   send: (batch: T[]) => Promise<void>,
   isRejected: (error: unknown) => boolean,
@@ -74,7 +132,7 @@ export async function sendIsolatingRejects<T>(
       return;
     }
     const middle = Math.ceil(batch.length / 2);
-    await sendIsolatingRejects(batch.slice(0, middle), send, isRejected, onRejected);
-    await sendIsolatingRejects(batch.slice(middle), send, isRejected, onRejected);
+    await isolate(batch.slice(0, middle), send, isRejected, onRejected);
+    await isolate(batch.slice(middle), send, isRejected, onRejected);
   }
 }

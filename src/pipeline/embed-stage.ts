@@ -1,7 +1,7 @@
 import type { EmbedBatchLimits } from '../embed/batch-limits.js';
 import type { Embedder, EmbedResult } from '../embed/embedder.js';
 import { ServiceError, TabootError } from '../errors.js';
-import { BatchDispatcher, sendIsolatingRejects } from './batch-dispatcher.js';
+import { BatchDispatcher, HandedOverError, sendIsolatingRejects } from './batch-dispatcher.js';
 import { type RetryEvent, type RetryPolicy, withRetry } from './retry.js';
 import type { ItemFailure, WorkItem } from './work-item.js';
 
@@ -11,7 +11,10 @@ export interface EmbedStageOptions {
   retry: RetryPolicy;
   /** Expected vector length: a different one is a fatal mismatch, never upserted. */
   dimensions: number;
+  /** Cancels requests in flight (and retries). */
   signal?: AbortSignal;
+  /** Lets requests in flight finish but starts no more retries: the drain after Ctrl-C. */
+  stopRetries?: AbortSignal;
   /** Receives each embedded batch; awaited, so a slow upsert stage slows embedding down. */
   onEmbedded: (
     items: Array<WorkItem & { vector: Float32Array }>,
@@ -58,6 +61,11 @@ export class EmbedStage {
     return this.dispatcher.pending;
   }
 
+  /** Items never acknowledged because of a fatal error. */
+  takeUnsent() {
+    return this.dispatcher.takeUnsent();
+  }
+
   private async send(batch: WorkItem[]): Promise<void> {
     const started = performance.now();
     const result = await withRetry(
@@ -67,7 +75,7 @@ export class EmbedStage {
           this.options.signal,
         ),
       this.options.retry,
-      { signal: this.options.signal, onRetry: this.options.onRetry },
+      { signal: this.options.signal ?? this.options.stopRetries, onRetry: this.options.onRetry },
     );
     const ms = performance.now() - started;
     const embedded = batch.map((item, index) => {
@@ -79,7 +87,11 @@ export class EmbedStage {
       }
       return { ...item, vector };
     });
-    await this.options.onEmbedded(embedded, result, ms);
+    try {
+      await this.options.onEmbedded(embedded, result, ms);
+    } catch (error) {
+      throw new HandedOverError(error);
+    }
   }
 }
 

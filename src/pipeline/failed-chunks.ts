@@ -1,5 +1,7 @@
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { TabootError, UsageError } from '../errors.js';
 import type { PayloadValue } from '../qdrant/point-encoder.js';
 import type { SourceDocument } from '../sources/document.js';
 import { type ItemFailure, itemLocation } from './work-item.js';
@@ -12,28 +14,67 @@ import { type ItemFailure, itemLocation } from './work-item.js';
  */
 export class FailedChunkWriter {
   private readonly stream: WriteStream;
+  private readonly partialPath: string;
+  private streamError: Error | undefined;
   count = 0;
 
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: 'w' });
+  /**
+   * Opens `<path>.partial` at once, so a path that cannot be written fails before any work; it is
+   * renamed to `path` by `close`, so an earlier file survives a crash. `inputs` are the files being
+   * ingested: writing over one of them would destroy the input being read.
+   */
+  constructor(
+    readonly path: string,
+    private readonly fields: { idField: string; textField: string },
+    inputs: readonly string[],
+  ) {
+    const target = resolve(path);
+    if (inputs.some((input) => resolve(input) === target)) {
+      throw new UsageError(`--failed-out ${path} is one of the files being ingested; write it elsewhere`);
+    }
+    this.partialPath = `${target}.partial`;
+    let fd: number;
+    try {
+      fd = openSync(this.partialPath, 'w');
+    } catch (error) {
+      throw new UsageError(
+        `--failed-out ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? error})`,
+      );
+    }
+    this.stream = createWriteStream('', { fd });
+    this.stream.on('error', (error) => {
+      this.streamError ??= error;
+    });
   }
 
   write(failure: ItemFailure): void {
     const { item } = failure;
     const { content: _content, doc_id: _docId, ...rest } = item.payload;
-    const line = {
-      id: item.docId,
-      text: item.text,
+    // Identity and text last, under the configured field names, so that no payload key can
+    // replace them and `taboot ingest` with the same config reads the line back as this chunk.
+    const line: Record<string, unknown> = {
       ...rest,
+      [this.fields.idField]: item.docId,
+      [this.fields.textField]: item.text,
       failure: { stage: failure.stage, reason: failure.reason, at: itemLocation(item) },
     };
+    if (item.vector)
+      line.vector = Buffer.from(item.vector.buffer, item.vector.byteOffset, item.vector.byteLength).toString(
+        'base64',
+      );
     this.count += 1;
     this.stream.write(`${JSON.stringify(line)}\n`);
   }
 
   async close(): Promise<void> {
     this.stream.end();
-    await once(this.stream, 'finish');
+    await once(this.stream, 'close').catch(() => {});
+    if (this.streamError) {
+      throw new TabootError(`--failed-out ${this.path}: write failed (${this.streamError.message})`, {
+        hint: `The chunks written so far are in ${this.partialPath}.`,
+      });
+    }
+    renameSync(this.partialPath, resolve(this.path));
   }
 }
 

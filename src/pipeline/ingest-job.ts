@@ -16,10 +16,7 @@ export interface IngestJobResult {
  */
 export async function ingestJob(
   options: IngestOptions & { dryRun: boolean },
-  events: IngestEvents & {
-    onStart?(stats: IngestStats, details: { teiRoute?: string }): void;
-    onWarning?(line: string): void;
-  },
+  events: IngestEvents & { onStart?(stats: IngestStats, details: { teiRoute?: string }): void },
   stats = new IngestStats(),
 ): Promise<IngestJobResult> {
   const context = { collection: options.config.collection.name, dryRun: options.dryRun };

@@ -4,9 +4,9 @@ import { estimateTokens } from '../chunking/tokens.js';
 import type { Config } from '../config/schema.js';
 import type { EmbedBatchLimits } from '../embed/batch-limits.js';
 import type { Embedder } from '../embed/embedder.js';
-import { TabootError } from '../errors.js';
+import { TabootError, UsageError } from '../errors.js';
 import { pointId } from '../qdrant/point-id.js';
-import { discoverFiles } from '../sources/discover.js';
+import { type DiscoveredFile, discoverFiles } from '../sources/discover.js';
 import type { SourceDocument, SourceProblem } from '../sources/document.js';
 import { readDocuments } from '../sources/read.js';
 import { EmbedStage } from './embed-stage.js';
@@ -25,8 +25,8 @@ export interface IngestOptions {
   onError: 'skip' | 'fail';
   failedOut: string | undefined;
   /**
-   * Aborting stops reading; requests already in flight still complete (that is the drain), so
-   * the signal is deliberately not passed to the stages.
+   * Aborting stops reading and retrying; requests already in flight still complete (that is the
+   * drain), so the signal never cancels a request.
    */
   signal: AbortSignal;
 }
@@ -45,6 +45,8 @@ export interface IngestEvents {
   onProblem(problem: SourceProblem): void;
   onFailure(failure: ItemFailure): void;
   onRetry(service: 'tei' | 'qdrant', event: RetryEvent): void;
+  /** A line for the user that is neither bad input nor one chunk's failure. */
+  onWarning?(line: string): void;
 }
 
 export interface IngestOutcome {
@@ -72,6 +74,7 @@ export async function runIngest(
     include: config.ingest.include,
     exclude: config.ingest.exclude,
   });
+  refuseCollidingPaths(files);
   const fileIndex = new Map(files.map((file, index) => [file.relative, index]));
   const bytesBefore: number[] = [];
   files.reduce((sum, file, index) => {
@@ -81,7 +84,13 @@ export async function runIngest(
   stats.filesTotal = files.length;
   stats.bytesTotal = files.reduce((sum, file) => sum + file.size, 0);
 
-  const failedOut = options.failedOut ? new FailedChunkWriter(options.failedOut) : undefined;
+  const failedOut = options.failedOut
+    ? new FailedChunkWriter(
+        options.failedOut,
+        { idField: config.ingest.idField, textField: config.ingest.textField },
+        files.map((file) => file.absolute),
+      )
+    : undefined;
   const fail = (failure: ItemFailure) => {
     stats.failed += 1;
     failedOut?.write(failure);
@@ -93,6 +102,7 @@ export async function runIngest(
     batchBytes: config.ingest.batchBytes,
     parallel: config.ingest.parallel,
     retry: { ...retryPolicy, maxRetries: config.ingest.maxRetries },
+    stopRetries: signal,
     onUpserted: (items, bytes, ms) => stats.recordUpsert(items.length, bytes, ms),
     onFailed: (failures) => failures.forEach(fail),
     onRetry: (event) => {
@@ -105,13 +115,14 @@ export async function runIngest(
     concurrency: config.tei.concurrency,
     retry: { ...retryPolicy, maxRetries: config.tei.maxRetries },
     dimensions: services.dimensions,
+    stopRetries: signal,
     onEmbedded: async (items, result, ms) => {
       stats.chunksEmbedded += items.length;
       stats.embedMs += ms;
       stats.tokensCounted += result.tokens ?? 0;
       stats.teiQueueMs += result.queueMs ?? 0;
       stats.teiInferenceMs += result.inferenceMs ?? 0;
-      for (const item of items) await upserts.add(item);
+      await upserts.addAll(items);
     },
     onFailed: (failures) => failures.forEach(fail),
     onRetry: (event) => {
@@ -126,12 +137,31 @@ export async function runIngest(
   } catch (error) {
     fatal = error;
   }
-  // Drain: whatever was read is embedded and upserted unless a stage is itself broken.
+  // Drain: whatever was read is embedded and upserted unless a stage is itself broken. The embed
+  // stage finishes first (its last batches feed the upsert stage); both wait for every request in
+  // flight even after a fatal error.
   for (const stage of [embeds, upserts]) {
     try {
       await stage.finish();
     } catch (error) {
       fatal ??= error;
+    }
+  }
+  // What a fatal error kept from Qdrant is reported and goes to --failed-out, never silently lost.
+  if (fatal !== undefined) {
+    const reason = `not ingested: the run stopped (${(fatal as Error).message ?? String(fatal)})`;
+    const unsent = [
+      ...embeds.takeUnsent().map((item) => ({ item, stage: 'embed' as const, reason })),
+      ...upserts.takeUnsent().map((item) => ({ item, stage: 'upsert' as const, reason })),
+    ];
+    // Counted and written to --failed-out one by one, but told in one line: they share one cause.
+    for (const failure of unsent) {
+      stats.failed += 1;
+      failedOut?.write(failure);
+    }
+    if (unsent.length > 0) {
+      const where = failedOut ? `; they are in ${failedOut.path}` : '; --failed-out would keep them';
+      events.onWarning?.(`${unsent.length} chunk(s) read but not ingested because the run stopped${where}`);
     }
   }
   await failedOut?.close();
@@ -254,5 +284,27 @@ export async function runIngest(
       estimatedTokens,
       vector: document.vector,
     };
+  }
+}
+
+/**
+ * A document without an id of its own is named by its path relative to its ingest root, and its
+ * point ids derive from that name: two roots holding the same relative path would overwrite each
+ * other's points. Refuse before reading rather than lose one of them.
+ */
+function refuseCollidingPaths(files: readonly DiscoveredFile[]): void {
+  const seen = new Map<string, DiscoveredFile>();
+  for (const file of files) {
+    const earlier = seen.get(file.relative);
+    if (earlier && earlier.absolute !== file.absolute) {
+      throw new UsageError(
+        `${earlier.absolute} and ${file.absolute} are both \`${file.relative}\` under their ingest roots, ` +
+          'so they would get the same document id and overwrite each other',
+        {
+          hint: 'Ingest their common parent folder instead, or give the documents ids (front matter doc_id, JSONL id).',
+        },
+      );
+    }
+    seen.set(file.relative, file);
   }
 }

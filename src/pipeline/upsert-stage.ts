@@ -10,7 +10,10 @@ export interface UpsertStageOptions {
   batchBytes: number;
   parallel: number;
   retry: RetryPolicy;
+  /** Cancels requests in flight (and retries). */
   signal?: AbortSignal;
+  /** Lets requests in flight finish but starts no more retries: the drain after Ctrl-C. */
+  stopRetries?: AbortSignal;
   onUpserted: (items: readonly WorkItem[], bytes: number, ms: number) => void;
   onFailed: (failures: readonly ItemFailure[]) => void;
   onRetry: (event: RetryEvent) => void;
@@ -60,12 +63,32 @@ export class UpsertStage {
     return this.dispatcher.pending;
   }
 
+  /**
+   * Add each item in turn; when the stage has failed, the items not yet added are kept as unsent
+   * with the one that met the failure, so none of them goes unreported.
+   */
+  async addAll(items: readonly Embedded[]): Promise<void> {
+    for (let index = 0; index < items.length; index += 1) {
+      try {
+        await this.add(items[index]!);
+      } catch (error) {
+        this.dispatcher.keepUnsent(items.slice(index + 1));
+        throw error;
+      }
+    }
+  }
+
+  /** Items never acknowledged because of a fatal error. */
+  takeUnsent() {
+    return this.dispatcher.takeUnsent();
+  }
+
   private async send(batch: Embedded[]): Promise<void> {
     const started = performance.now();
     const bytes = await withRetry(
       () => this.sink.upsert(batch.map(toPoint), this.options.signal),
       this.options.retry,
-      { signal: this.options.signal, onRetry: this.options.onRetry },
+      { signal: this.options.signal ?? this.options.stopRetries, onRetry: this.options.onRetry },
     );
     this.options.onUpserted(batch, bytes, performance.now() - started);
   }

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { redactText } from '../config/redact.js';
 import type { IngestStats } from '../pipeline/stats.js';
 import { formatCount, formatDuration } from './format.js';
 import type { Output } from './output.js';
@@ -61,7 +62,7 @@ export function startProgress(stats: IngestStats, output: Output, mode: Progress
       return startTimer(
         1000,
         () => output.stderr.write(`${JSON.stringify(progressSnapshot(stats))}\n`),
-        (line) => output.stderr.write(`${JSON.stringify({ event: 'warning', message: line })}\n`),
+        (line) => output.stderr.write(`${redactText(JSON.stringify({ event: 'warning', message: line }))}\n`),
       );
     case 'none':
       return { log: (line) => output.warn(line), stop: () => {} };
@@ -134,7 +135,8 @@ function startBars(stats: IngestStats, output: Output): ProgressRenderer {
   const timer = setInterval(update, 200);
   timer.unref();
   return {
-    log: (line) => multibar.log(`${c.yellow('warning:')} ${line}\n`),
+    // multibar.log writes to the stream itself, past Output: redact here.
+    log: (line) => multibar.log(`${c.yellow('warning:')} ${redactText(line)}\n`),
     stop: () => {
       clearInterval(timer);
       update();

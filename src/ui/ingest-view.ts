@@ -14,7 +14,7 @@ export function createIngestView(output: Output, requestedMode: string) {
   const mode = resolveProgressMode(requestedMode, output);
   let progress: ProgressRenderer | undefined;
   const log = (line: string) => (progress ? progress.log(line) : output.warn(line));
-  const events: IngestEvents & { onStart(stats: IngestStats): void; onWarning(line: string): void } = {
+  const events: IngestEvents & { onStart(stats: IngestStats): void } = {
     onStart(stats) {
       progress = startProgress(stats, output, mode);
     },

@@ -323,4 +323,59 @@ describe('taboot ingest (built binary, test servers)', () => {
       await second.close();
     }
   });
+
+  it('refuses a --failed-out that is an input or cannot be written, and paths that would share ids', async () => {
+    const collection = uniqueName('guards');
+    const env = envFor(collection);
+    await createCollection(env);
+    const dir = mkdtempSync(join(tmpdir(), 'taboot-guards-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, `${JSON.stringify({ id: 'a', text: 'alpha' })}\n`);
+    const overwrite = await ingest([input, '--failed-out', input], env);
+    expect(overwrite.code).toBe(2);
+    expect(overwrite.stderr).toContain('is one of the files being ingested');
+    expect(readFileSync(input, 'utf8')).toContain('alpha');
+    const nowhere = await ingest([input, '--failed-out', join(dir, 'missing', 'f.jsonl')], env);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('cannot write');
+    expect(nowhere.stderr).not.toMatch(/\n\s+at /);
+    const { mkdirSync } = await import('node:fs');
+    for (const team of ['team-a', 'team-b']) {
+      mkdirSync(join(dir, team));
+      writeFileSync(join(dir, team, 'README.md'), `# ${team}\n\nNotes of ${team}.\n`);
+    }
+    const clash = await ingest([join(dir, 'team-a'), join(dir, 'team-b')], env);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('would get the same document id');
+  });
+
+  it('after a fatal error counts only what Qdrant acknowledged and keeps the rest in --failed-out', async () => {
+    if (!stack.qdrant) return;
+    const collection = uniqueName('fatal');
+    const env = envFor(collection);
+    await createCollection(env);
+    const failedOut = join(mkdtempSync(join(tmpdir(), 'taboot-fatal-')), 'failed.jsonl');
+    stack.qdrant.faults.latencyByMethod.set('Points/Upsert', 20);
+    // The 4th upsert is refused for good (not retryable): the run must stop.
+    stack.qdrant.faults.failEvery(4, Code.PermissionDenied, 'Forbidden: injected', {
+      method: 'Points/Upsert',
+    });
+    try {
+      const result = await ingest(
+        [join(corpus, 'docs'), '--batch-size', '16', '--parallel', '2', '--failed-out', failedOut],
+        env,
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('PERMISSION_DENIED');
+      const summary = result.summary!;
+      expect(await pointCount(collection)).toBe(summary.vectors);
+      const kept = readFileSync(failedOut, 'utf8').trim().split('\n').filter(Boolean);
+      expect(kept.length).toBe(summary.failed);
+      expect(summary.failed).toBeGreaterThan(0);
+      // Every chunk read is either in Qdrant or in --failed-out: none is lost without a word.
+      expect(summary.vectors + summary.failed).toBe(summary.chunks);
+    } finally {
+      stack.qdrant.faults.reset();
+    }
+  });
 });

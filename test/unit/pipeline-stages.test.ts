@@ -172,3 +172,53 @@ describe('EmbedStage', () => {
     );
   });
 });
+
+describe('after a fatal error', () => {
+  it('waits for every request in flight and hands back what was never acknowledged', async () => {
+    let calls = 0;
+    const settled: number[] = [];
+    const sink: PointSink = {
+      async upsert(points) {
+        calls += 1;
+        const call = calls;
+        await new Promise((resolve) => setTimeout(resolve, call === 1 ? 1 : 30));
+        settled.push(call);
+        if (call === 1) throw new ServiceError('qdrant', 'http://q', 'NOT_FOUND gone', { code: 'NOT_FOUND' });
+        return points.length;
+      },
+      async close() {},
+    };
+    const stats = new IngestStats();
+    const stage = upsertStage(sink, [], stats, 2);
+    const added: Promise<void>[] = [];
+    for (let index = 0; index < 5; index += 1) added.push(stage.add(embedded(index)));
+    await Promise.allSettled(added);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(stage.add(embedded(9))).rejects.toThrow('NOT_FOUND');
+    await expect(stage.finish()).rejects.toThrow('NOT_FOUND');
+    // The second request was still in flight when the first failed: finish waited for it.
+    expect(settled).toEqual([1, 2]);
+    expect(stats.vectorsUpserted).toBe(2);
+    expect(
+      stage
+        .takeUnsent()
+        .map((entry) => entry.docId)
+        .sort(),
+    ).toEqual(['doc-0', 'doc-1', 'doc-4', 'doc-9']);
+  });
+
+  it('treats a batch in which every point is refused as fatal, not as 500 bad points', async () => {
+    const sink = new RecordingSink(
+      () =>
+        new ServiceError('qdrant', 'http://q', 'INVALID_ARGUMENT Wrong input: schema', {
+          code: 'INVALID_ARGUMENT',
+        }),
+    );
+    const failures: ItemFailure[] = [];
+    const stage = upsertStage(sink, failures, new IngestStats(), 4);
+    for (let index = 0; index < 4; index += 1) await stage.add(embedded(index)).catch(() => {});
+    await expect(stage.finish()).rejects.toThrow('Wrong input: schema');
+    expect(failures).toEqual([]);
+    expect(stage.takeUnsent()).toHaveLength(4);
+  });
+});
