@@ -13,8 +13,9 @@ import { EmbedStage } from './embed-stage.js';
 import { asRetriedChunk, FailedChunkWriter } from './failed-chunks.js';
 import { buildPayload } from './payload.js';
 import type { PointSink } from './point-sink.js';
-import { defaultRetryPolicy, type RetryEvent } from './retry.js';
+import { defaultRetryPolicy, type RetryEvent, withRetry } from './retry.js';
 import { IngestStats } from './stats.js';
+import type { IngestedDocument, SurplusChunkDeleter } from './surplus-chunks.js';
 import { UpsertStage } from './upsert-stage.js';
 import type { ItemFailure, WorkItem } from './work-item.js';
 
@@ -39,7 +40,12 @@ export interface IngestServices {
   dimensions: number;
   /** TEI's `max_input_length`: longer chunks are truncated by TEI. */
   maxInputTokens: number;
+  /** Deletes chunks that documents no longer have; absent in `--dry-run`. */
+  surplus?: SurplusChunkDeleter;
 }
+
+/** Documents per surplus-chunk delete request. */
+const surplusBatch = 256;
 
 export interface IngestEvents {
   onProblem(problem: SourceProblem): void;
@@ -131,9 +137,27 @@ export async function runIngest(
     },
   });
 
+  const ingested: IngestedDocument[] = [];
+  const deleteSurplus = async () => {
+    const documents = ingested.splice(0);
+    if (!services.surplus || documents.length === 0) return;
+    await withRetry(
+      () => services.surplus!.deleteSurplus(documents),
+      { ...retryPolicy, maxRetries: config.ingest.maxRetries },
+      {
+        signal,
+        onRetry: (event) => {
+          stats.retries += 1;
+          events.onRetry('qdrant', event);
+        },
+      },
+    );
+  };
+
   let fatal: unknown;
   try {
     await feed();
+    await deleteSurplus();
   } catch (error) {
     fatal = error;
   }
@@ -219,6 +243,11 @@ export async function runIngest(
     const chunkStarted = performance.now();
     const items = workItemsFor(document);
     stats.chunkMs += performance.now() - chunkStarted;
+    // A chunk read back from --failed-out is one chunk of its document, not all of it.
+    if (items.length > 0 && !asRetriedChunk(document)) {
+      ingested.push({ docId: document.docId, chunkCount: items.length });
+      if (ingested.length >= surplusBatch) await deleteSurplus();
+    }
     for (const item of items) {
       stats.chunks += 1;
       stats.tokensEstimated += item.estimatedTokens;

@@ -9,6 +9,7 @@ import { specFromCollectionInfo } from '../qdrant/collection-spec.js';
 import { collectionExists, getCollection } from '../qdrant/collections.js';
 import { GrpcPointSink } from '../qdrant/grpc-point-sink.js';
 import type { IngestServices } from './ingest.js';
+import { QdrantSurplusDeleter } from './surplus-chunks.js';
 
 export interface PreparedIngest extends IngestServices {
   tei: TeiInfo;
@@ -61,9 +62,11 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
       normalize: config.tei.normalize,
     });
     const sink = new GrpcPointSink(config.qdrant, config.collection.name, config.ingest.wait);
+    const surplus = new QdrantSurplusDeleter(new Qdrant(config.qdrant), config.collection.name);
     return {
       embedder,
       sink,
+      surplus,
       tei,
       unavailable,
       teiRoute: embedder.route,

@@ -378,4 +378,33 @@ describe('taboot ingest (built binary, test servers)', () => {
       stack.qdrant.faults.reset();
     }
   });
+
+  it('removes the chunks a document no longer has when it shrinks', async () => {
+    const collection = uniqueName('shrink');
+    const env = envFor(collection);
+    await createCollection(env);
+    const dir = mkdtempSync(join(tmpdir(), 'taboot-shrink-'));
+    const section = (n: number) =>
+      `## Part ${n}\n\n${'Prometheus scrapes targets and stores samples. '.repeat(12)}\n`;
+    const page = (parts: number) =>
+      `# Guide\n\n${Array.from({ length: parts }, (_, n) => section(n)).join('\n')}`;
+    writeFileSync(join(dir, 'guide.md'), page(8));
+    writeFileSync(join(dir, 'other.md'), page(3));
+    const first = await ingest([dir, '--chunk-tokens', '64', '--chunk-overlap', '0'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const before = (await allPoints(collection)).filter(
+      (point) => point.payload.doc_id === 'guide.md',
+    ).length;
+    writeFileSync(join(dir, 'guide.md'), page(2));
+    const second = await ingest([dir, '--chunk-tokens', '64', '--chunk-overlap', '0'], env);
+    expect(second.code, second.stderr).toBe(0);
+    const points = await allPoints(collection);
+    const guide = points.filter((point) => point.payload.doc_id === 'guide.md');
+    expect(before).toBeGreaterThan(guide.length);
+    expect(guide.map((point) => Number(point.payload.chunk_index)).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: guide.length }, (_, index) => index),
+    );
+    for (const point of guide) expect(Number(point.payload.chunk_count)).toBe(guide.length);
+    expect(points).toHaveLength(second.summary!.vectors);
+  });
 });
