@@ -108,14 +108,21 @@ class UpsertScanner {
 }
 
 /**
- * Answers for the two calls `taboot ingest`'s preflight makes: every collection exists, with
- * `dim`-sized Cosine vectors, so the real CLI can upload into the sink.
+ * Answers for the calls `taboot ingest` makes besides upserts: every collection exists, with
+ * `dim`-sized Cosine vectors, and deletes are acknowledged, so the real CLI can upload into the sink.
  */
 function preflightAnswer(path: string | undefined, dim: number): Uint8Array | undefined {
   if (path === '/qdrant.Collections/CollectionExists') {
     return toBinary(
       CollectionExistsResponseSchema,
       create(CollectionExistsResponseSchema, { result: { exists: true } }),
+    );
+  }
+  if (path === '/qdrant.Points/Delete') {
+    // Ingest deletes chunks that documents no longer have; the sink holds none.
+    return toBinary(
+      PointsOperationResponseSchema,
+      create(PointsOperationResponseSchema, { result: { status: UpdateStatus.Acknowledged }, time: 0.0001 }),
     );
   }
   if (path === '/qdrant.Collections/Get') {
