@@ -3,6 +3,7 @@ import { escapeHtml, groupedBarChart, horizontalBarChart, lineChart } from './re
 import {
   bottleneckStage,
   describeRun,
+  embedLevelRows,
   formatChange,
   formatInteger,
   formatMs,
@@ -11,6 +12,7 @@ import {
   formatRecall,
   formatSeconds,
   type ReportOptions,
+  searchLevelRows,
   settingText,
 } from './report-markdown.js';
 import type {
@@ -221,17 +223,7 @@ function searchSection(search: SearchResult): string {
       }),
     );
   }
-  const rows = search.levels.map((level) => [
-    String(level.concurrency),
-    String(level.hnsw_ef),
-    String(level.k),
-    formatNumber(level.qps),
-    formatMs(level.mean_ms),
-    formatMs(level.p50_ms),
-    formatMs(level.p95_ms),
-    formatMs(level.p99_ms),
-    formatRecall(level.recall),
-  ]);
+  const rows = searchLevelRows(search.levels);
   return section('Search', lede, [
     `<div class="charts">${charts.join('')}</div>`,
     table(['concurrency', 'hnsw_ef', 'k', 'QPS', 'mean', 'p50', 'p95', 'p99', 'recall'], rows),
@@ -274,15 +266,7 @@ function embedSection(embed: EmbedResult): string {
       }),
     );
   }
-  const rows = levels.map((level) => [
-    String(level.concurrency),
-    formatNumber(level.docs_per_second),
-    formatNumber(level.tokens_per_second),
-    formatMs(level.mean_ms),
-    formatMs(level.p50_ms),
-    formatMs(level.p95_ms),
-    formatMs(level.p99_ms),
-  ]);
+  const rows = embedLevelRows(levels);
   const about = [embed.model, embed.batch_size ? `batches of ${embed.batch_size}` : undefined].filter(
     Boolean,
   );

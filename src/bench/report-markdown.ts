@@ -1,5 +1,12 @@
 import type { BaselineComparison } from './baseline.js';
-import { type BenchResult, type BenchSettingValue, INGEST_STAGES, type IngestStage } from './result.js';
+import {
+  type BenchResult,
+  type BenchSettingValue,
+  type EmbedLevel,
+  INGEST_STAGES,
+  type IngestStage,
+  type SearchLevel,
+} from './result.js';
 
 /**
  * GitHub-flavoured Markdown for a job summary (`>> $GITHUB_STEP_SUMMARY`): one table per section,
@@ -54,24 +61,7 @@ export function renderMarkdown(result: BenchResult, options: ReportOptions = {})
       `${formatInteger(search.queries)} queries against \`${code(search.collection)}\`.`,
       '',
     );
-    out.push(
-      table(
-        ['concurrency', 'hnsw_ef', 'k', 'QPS', 'mean', 'p50', 'p95', 'p99', 'recall'],
-        search.levels.map((level) => [
-          String(level.concurrency),
-          String(level.hnsw_ef),
-          String(level.k),
-          formatNumber(level.qps),
-          formatMs(level.mean_ms),
-          formatMs(level.p50_ms),
-          formatMs(level.p95_ms),
-          formatMs(level.p99_ms),
-          formatRecall(level.recall),
-        ]),
-        'right',
-      ),
-      '',
-    );
+    out.push(table(searchLevelHeaders, searchLevelRows(search.levels), 'right'), '');
   }
 
   if (result.embed) {
@@ -84,22 +74,7 @@ export function renderMarkdown(result: BenchResult, options: ReportOptions = {})
       .join(', ');
     out.push('### Embed', '');
     if (about) out.push(`${about}.`, '');
-    out.push(
-      table(
-        ['concurrency', 'docs/s', 'tokens/s', 'mean', 'p50', 'p95', 'p99'],
-        embed.levels.map((level) => [
-          String(level.concurrency),
-          formatNumber(level.docs_per_second),
-          formatNumber(level.tokens_per_second),
-          formatMs(level.mean_ms),
-          formatMs(level.p50_ms),
-          formatMs(level.p95_ms),
-          formatMs(level.p99_ms),
-        ]),
-        'right',
-      ),
-      '',
-    );
+    out.push(table(embedLevelHeaders, embedLevelRows(embed.levels), 'right'), '');
   }
 
   if (result.ingest) {
@@ -289,4 +264,45 @@ function cell(text: string): string {
 /** Text inside backticks: a backtick would end the span, and pipes still split table cells. */
 function code(text: string): string {
   return text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** Column headers and formatted cells of the per-level tables, shared by every report format. */
+export const searchLevelHeaders = [
+  'concurrency',
+  'hnsw_ef',
+  'k',
+  'QPS',
+  'mean',
+  'p50',
+  'p95',
+  'p99',
+  'recall',
+];
+
+export function searchLevelRows(levels: readonly SearchLevel[]): string[][] {
+  return levels.map((level) => [
+    String(level.concurrency),
+    String(level.hnsw_ef),
+    String(level.k),
+    formatNumber(level.qps),
+    formatMs(level.mean_ms),
+    formatMs(level.p50_ms),
+    formatMs(level.p95_ms),
+    formatMs(level.p99_ms),
+    formatRecall(level.recall),
+  ]);
+}
+
+export const embedLevelHeaders = ['concurrency', 'docs/s', 'tokens/s', 'mean', 'p50', 'p95', 'p99'];
+
+export function embedLevelRows(levels: readonly EmbedLevel[]): string[][] {
+  return levels.map((level) => [
+    String(level.concurrency),
+    formatNumber(level.docs_per_second),
+    formatNumber(level.tokens_per_second),
+    formatMs(level.mean_ms),
+    formatMs(level.p50_ms),
+    formatMs(level.p95_ms),
+    formatMs(level.p99_ms),
+  ]);
 }

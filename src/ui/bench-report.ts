@@ -1,13 +1,16 @@
 import { type BaselineComparison, describeRegression } from '../bench/baseline.js';
 import {
   bottleneckStage,
+  embedLevelHeaders,
+  embedLevelRows,
   formatInteger,
   formatMs,
   formatNumber,
   formatPercent,
-  formatRecall,
   formatSeconds,
   renderMarkdown,
+  searchLevelHeaders,
+  searchLevelRows,
 } from '../bench/report-markdown.js';
 import { type BenchResult, benchJson, INGEST_STAGES } from '../bench/result.js';
 import type { BenchEvents } from '../bench/scenarios/shared.js';
@@ -144,40 +147,12 @@ function resultLines(output: Output, result: BenchResult): string[] {
   if (result.search) {
     const s = result.search;
     section('search', `${formatInteger(s.queries)} queries against ${s.collection}`);
-    lines.push(
-      ...table(
-        ['concurrency', 'hnsw_ef', 'k', 'QPS', 'mean', 'p50', 'p95', 'p99', 'recall'],
-        s.levels.map((level) => [
-          String(level.concurrency),
-          String(level.hnsw_ef),
-          String(level.k),
-          formatNumber(level.qps),
-          formatMs(level.mean_ms),
-          formatMs(level.p50_ms),
-          formatMs(level.p95_ms),
-          formatMs(level.p99_ms),
-          formatRecall(level.recall),
-        ]),
-      ),
-    );
+    lines.push(...table(searchLevelHeaders, searchLevelRows(s.levels)));
   }
   if (result.embed) {
     const e = result.embed;
     section('embed', [e.model, e.batch_size ? `batches of ${e.batch_size}` : ''].filter(Boolean).join(', '));
-    lines.push(
-      ...table(
-        ['concurrency', 'docs/s', 'tokens/s', 'mean', 'p50', 'p95', 'p99'],
-        e.levels.map((level) => [
-          String(level.concurrency),
-          formatNumber(level.docs_per_second),
-          formatNumber(level.tokens_per_second),
-          formatMs(level.mean_ms),
-          formatMs(level.p50_ms),
-          formatMs(level.p95_ms),
-          formatMs(level.p99_ms),
-        ]),
-      ),
-    );
+    lines.push(...table(embedLevelHeaders, embedLevelRows(e.levels)));
   }
   if (result.ingest) {
     const i = result.ingest;
