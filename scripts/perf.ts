@@ -23,6 +23,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
 import { benchDecode } from './perf/bench-decode.js';
 import { benchUpsert } from './perf/bench-upsert.js';
+import { chunkWords } from './perf/fixtures.js';
 import { seededRandom } from './perf/measure.js';
 
 const { values } = parseArgs({
@@ -53,25 +54,19 @@ async function startSink(): Promise<{ url: string; child: ChildProcess }> {
 /** JSONL lines shaped like an embedding cache: id, a chunk of text, a base64 float32 vector. */
 async function writeJsonl(path: string, lines: number, withVectors: boolean): Promise<number> {
   const random = seededRandom(7);
-  const words = [
-    'scrape',
-    'target',
-    'alert',
-    'rule',
-    'metric',
-    'label',
-    'query',
-    'storage',
-    'remote',
-    'write',
-  ];
   const out = createWriteStream(path);
   const vectors = new VectorSource(dim, { seed: 7 });
   const vector = new Float32Array(dim);
   let bytes = 0;
   for (let i = 0; i < lines; i += 1) {
-    const text = Array.from({ length: 60 }, () => words[Math.floor(random() * words.length)]).join(' ');
-    const record: Record<string, unknown> = { id: `doc-${i}`, text, service_name: words[i % words.length] };
+    const text = Array.from({ length: 60 }, () => chunkWords[Math.floor(random() * chunkWords.length)]).join(
+      ' ',
+    );
+    const record: Record<string, unknown> = {
+      id: `doc-${i}`,
+      text,
+      service_name: chunkWords[i % chunkWords.length],
+    };
     if (withVectors) {
       vectors.fill(vector);
       record.vector = Buffer.from(vector.buffer).toString('base64');

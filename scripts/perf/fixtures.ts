@@ -4,21 +4,23 @@ import type { EncodablePoint, PayloadValue } from '../../src/qdrant/point-encode
 import { pointId } from '../../src/qdrant/point-id.js';
 import { seededRandom } from './measure.js';
 
+/** The vocabulary of generated chunk text. */
+export const chunkWords = [
+  'scrape',
+  'target',
+  'alert',
+  'rule',
+  'metric',
+  'label',
+  'query',
+  'storage',
+  'remote',
+  'write',
+];
+
 /** Normalised random embeddings with a payload shaped like an ingested Markdown chunk. */
 export function makePoints(count: number, dim: number, seed = 1, offset = 0): EncodablePoint[] {
   const random = seededRandom(seed);
-  const words = [
-    'scrape',
-    'target',
-    'alert',
-    'rule',
-    'metric',
-    'label',
-    'query',
-    'storage',
-    'remote',
-    'write',
-  ];
   return Array.from({ length: count }, (_, i) => {
     const vector = new Float32Array(dim);
     let norm = 0;
@@ -29,7 +31,10 @@ export function makePoints(count: number, dim: number, seed = 1, offset = 0): En
     }
     const scale = 1 / Math.sqrt(norm);
     for (let d = 0; d < dim; d++) vector[d]! *= scale;
-    const content = Array.from({ length: 150 }, () => words[Math.floor(random() * words.length)]).join(' ');
+    const content = Array.from(
+      { length: 150 },
+      () => chunkWords[Math.floor(random() * chunkWords.length)],
+    ).join(' ');
     const chunkIndex = (offset + i) % 20;
     const docId = `docs/page-${Math.floor((offset + i) / 20)}.md`;
     return {

@@ -10,7 +10,7 @@ import { type DiscoveredFile, discoverFiles } from '../sources/discover.js';
 import type { SourceDocument, SourceProblem } from '../sources/document.js';
 import { readDocuments } from '../sources/read.js';
 import { EmbedStage } from './embed-stage.js';
-import { asRetriedChunk, FailedChunkWriter } from './failed-chunks.js';
+import { asRetriedChunk, FailedChunkWriter, type RetriedChunk } from './failed-chunks.js';
 import { buildPayload } from './payload.js';
 import type { PointSink } from './point-sink.js';
 import { defaultRetryPolicy, type RetryEvent, withRetry } from './retry.js';
@@ -241,10 +241,11 @@ export async function runIngest(
   async function ingestDocument(document: SourceDocument): Promise<void> {
     stats.documents += 1;
     const chunkStarted = performance.now();
-    const items = workItemsFor(document);
+    const retried = asRetriedChunk(document);
+    const items = workItemsFor(document, retried);
     stats.chunkMs += performance.now() - chunkStarted;
     // A chunk read back from --failed-out is one chunk of its document, not all of it.
-    if (items.length > 0 && !asRetriedChunk(document)) {
+    if (items.length > 0 && !retried) {
       ingested.push({ docId: document.docId, chunkCount: items.length });
       if (ingested.length >= surplusBatch) await deleteSurplus();
     }
@@ -271,8 +272,7 @@ export async function runIngest(
     }
   }
 
-  function workItemsFor(document: SourceDocument): WorkItem[] {
-    const retried = asRetriedChunk(document);
+  function workItemsFor(document: SourceDocument, retried: RetriedChunk | undefined): WorkItem[] {
     if (retried) {
       const restored = {
         ...document,

@@ -3,10 +3,10 @@ import { batchLimitsFrom } from '../embed/batch-limits.js';
 import { TeiEmbedder } from '../embed/embedder.js';
 import { createTeiDispatcher, type TeiEndpoint } from '../embed/tei-http.js';
 import { fetchTeiInfo, probeEmbeddingSize, type TeiInfo } from '../embed/tei-info.js';
-import { TabootError } from '../errors.js';
+import { ServiceError, TabootError } from '../errors.js';
 import { Qdrant } from '../qdrant/client.js';
 import { specFromCollectionInfo } from '../qdrant/collection-spec.js';
-import { collectionExists, getCollection } from '../qdrant/collections.js';
+import { getCollection } from '../qdrant/collections.js';
 import { GrpcPointSink } from '../qdrant/grpc-point-sink.js';
 import type { IngestServices } from './ingest.js';
 import { QdrantSurplusDeleter } from './surplus-chunks.js';
@@ -45,7 +45,9 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
         ? [`${(answer.reason as Error).message}; using the other TEI endpoints`]
         : [],
     );
-    const collectionSize = await collectionVectorSize(config);
+    // One Qdrant client for the preflight and the surplus-chunk deletes: one connection.
+    const qdrant = new Qdrant(config.qdrant);
+    const collectionSize = await collectionVectorSize(qdrant, config.collection.name);
     const embeddingSize = await probeEmbeddingSize(first, config.tei.dimensions);
     if (embeddingSize !== collectionSize) {
       throw new TabootError(
@@ -62,7 +64,7 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
       normalize: config.tei.normalize,
     });
     const sink = new GrpcPointSink(config.qdrant, config.collection.name, config.ingest.wait);
-    const surplus = new QdrantSurplusDeleter(new Qdrant(config.qdrant), config.collection.name);
+    const surplus = new QdrantSurplusDeleter(qdrant, config.collection.name);
     return {
       embedder,
       sink,
@@ -83,13 +85,14 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
   }
 }
 
-async function collectionVectorSize(config: Config): Promise<number> {
-  const qdrant = new Qdrant(config.qdrant);
-  const name = config.collection.name;
-  if (!(await collectionExists(qdrant, name))) {
+/** One `Collections/Get`: a missing collection is its NOT_FOUND, not a separate existence check. */
+async function collectionVectorSize(qdrant: Qdrant, name: string): Promise<number> {
+  try {
+    return specFromCollectionInfo(await getCollection(qdrant, name)).vectorSize;
+  } catch (error) {
+    if (!(error instanceof ServiceError) || error.code !== 'NOT_FOUND') throw error;
     throw new TabootError(`collection ${name} does not exist in Qdrant at ${qdrant.url}`, {
       hint: `Create it first: taboot collection create ${name}`,
     });
   }
-  return specFromCollectionInfo(await getCollection(qdrant, name)).vectorSize;
 }

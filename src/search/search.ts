@@ -1,5 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import { type QueryPoints, QueryPointsSchema, type ScoredPoint } from '@qdrant/js-client-grpc';
+import type { QueryPoints, ScoredPoint } from '@qdrant/js-client-grpc';
 import type { Config } from '../config/schema.js';
 import { TeiEmbedder } from '../embed/embedder.js';
 import { createTeiDispatcher } from '../embed/tei-http.js';
@@ -9,6 +8,7 @@ import { schemaTypeToName } from '../qdrant/collection-spec.js';
 import { getCollection } from '../qdrant/collections.js';
 import { parseFilters } from '../qdrant/filters.js';
 import { payloadToJson } from '../qdrant/payload-json.js';
+import { nearestQuery } from '../qdrant/query.js';
 import { queryText } from './query-text.js';
 import { createReranker } from './rerank.js';
 
@@ -154,26 +154,21 @@ function buildQuery(
   limit: number,
   options: SearchOptions,
 ): QueryPoints {
-  return create(QueryPointsSchema, {
+  return nearestQuery({
     collectionName: name,
-    query: { variant: { case: 'nearest', value: { variant: { case: 'dense', value: { data: vector } } } } },
+    vector,
     filter,
-    limit: BigInt(limit),
+    limit,
     scoreThreshold: options.scoreThreshold,
     params: {
       hnswEf: BigInt(options.hnswEf),
       exact: options.exact,
       quantization: { rescore: options.rescore, oversampling: options.oversampling },
     },
+    // Reranking reads `content`, so it is fetched even when not asked for.
     withPayload: options.withPayload
-      ? {
-          selectorOptions: {
-            case: 'include',
-            // Reranking reads `content`, so it is fetched even when not asked for.
-            value: { fields: [...new Set([...options.withPayload, ...(options.rerank ? ['content'] : [])])] },
-          },
-        }
-      : { selectorOptions: { case: 'enable', value: true } },
+      ? [...new Set([...options.withPayload, ...(options.rerank ? ['content'] : [])])]
+      : true,
   });
 }
 

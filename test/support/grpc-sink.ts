@@ -14,7 +14,6 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
-  CollectionExistsResponseSchema,
   CollectionStatus,
   Distance,
   GetCollectionInfoResponseSchema,
@@ -112,12 +111,6 @@ class UpsertScanner {
  * `dim`-sized Cosine vectors, and deletes are acknowledged, so the real CLI can upload into the sink.
  */
 function preflightAnswer(path: string | undefined, dim: number): Uint8Array | undefined {
-  if (path === '/qdrant.Collections/CollectionExists') {
-    return toBinary(
-      CollectionExistsResponseSchema,
-      create(CollectionExistsResponseSchema, { result: { exists: true } }),
-    );
-  }
   if (path === '/qdrant.Points/Delete') {
     // Ingest deletes chunks that documents no longer have; the sink holds none.
     return toBinary(

@@ -1,17 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TabootError } from '../../errors.js';
 import type { Qdrant } from '../../qdrant/client.js';
-import { describeCollection } from '../../qdrant/collections.js';
+import { type CollectionSummary, describeCollection } from '../../qdrant/collections.js';
 
 /** The parts of a collection's info that say whether indexing has finished. */
-export interface IndexingSample {
-  status: 'green' | 'yellow' | 'red' | 'grey' | 'unknown';
-  optimizerOk: boolean;
-  optimizerError: string | undefined;
-  points: number;
-  indexedVectors: number;
-  segments: number;
-}
+export type IndexingSample = Pick<
+  CollectionSummary,
+  'status' | 'optimizerOk' | 'optimizerError' | 'points' | 'indexedVectors' | 'segments'
+>;
 
 export interface IndexingTarget {
   /** Points the upload wrote; fewer means Qdrant has not applied them all yet (`wait=false`). */

@@ -1,10 +1,10 @@
-import { create } from '@bufbuild/protobuf';
-import { type Filter, type QueryPoints, QueryPointsSchema, type ScoredPoint } from '@qdrant/js-client-grpc';
+import type { Filter, QueryPoints, ScoredPoint } from '@qdrant/js-client-grpc';
 import { TabootError } from '../../errors.js';
 import type { Qdrant } from '../../qdrant/client.js';
 import { schemaTypeToName, specFromCollectionInfo } from '../../qdrant/collection-spec.js';
 import { getCollection } from '../../qdrant/collections.js';
 import { parseFilters } from '../../qdrant/filters.js';
+import { nearestQuery } from '../../qdrant/query.js';
 import { type PointIdLike, recallAtK } from '../recall.js';
 import type { SearchLevel, SearchResult } from '../result.js';
 import { LatencyRecorder, summarize } from '../stats.js';
@@ -139,11 +139,11 @@ function buildQuery(
   k: number,
   params: QueryParams,
 ): QueryPoints {
-  return create(QueryPointsSchema, {
+  return nearestQuery({
     collectionName: name,
-    query: { variant: { case: 'nearest', value: { variant: { case: 'dense', value: { data: vector } } } } },
+    vector,
     filter,
-    limit: BigInt(k),
+    limit: k,
     params: params.exact
       ? { exact: true, quantization: { ignore: true } }
       : {
@@ -151,7 +151,7 @@ function buildQuery(
           exact: false,
           quantization: { rescore: params.rescore ?? true, oversampling: params.oversampling ?? 2 },
         },
-    withPayload: { selectorOptions: { case: 'enable', value: false } },
+    withPayload: false,
   });
 }
 
