@@ -61,6 +61,12 @@ export class ServiceError extends TabootError {
   readonly code: string | undefined;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
+  /**
+   * The server refused the request's content as invalid (Qdrant INVALID_ARGUMENT, TEI 413/422):
+   * sending it again cannot help, but sending a part of it may, so batch senders split it to find
+   * the offending item. Set by each service's adapter, which knows its protocol's codes.
+   */
+  readonly rejectedInput: boolean;
 
   constructor(
     service: ServiceName,
@@ -70,6 +76,7 @@ export class ServiceError extends TabootError {
       code?: string;
       retryable?: boolean;
       retryAfterMs?: number;
+      rejectedInput?: boolean;
       hint?: string;
       cause?: unknown;
     } = {},
@@ -84,6 +91,7 @@ export class ServiceError extends TabootError {
     this.code = options.code;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.rejectedInput = options.rejectedInput ?? false;
   }
 }
 
@@ -103,4 +111,15 @@ export class ExitError extends TabootError {
 
 export function isTabootError(error: unknown): error is TabootError {
   return error instanceof TabootError;
+}
+
+/** A service refused a request's content as invalid (see `ServiceError.rejectedInput`). */
+export function isRejectedInput(error: unknown): boolean {
+  return error instanceof ServiceError && error.rejectedInput;
+}
+
+/** The message of anything thrown, for one-line reports. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
 }

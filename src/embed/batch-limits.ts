@@ -1,8 +1,11 @@
-import type { BatchLimits } from '../pipeline/batch-builder.js';
 import type { TeiInfo } from './tei-info.js';
 
-/** Embedding request limits; `maxBytes` is the body, kept under TEI's 2 MB payload limit. */
-export type EmbedBatchLimits = BatchLimits;
+/** Embedding request limits: inputs, (estimated) tokens and body bytes (under TEI's 2 MB payload limit). */
+export interface EmbedBatchLimits {
+  maxInputs: number;
+  maxTokens: number;
+  maxBytes: number;
+}
 
 /** TEI's default payload limit is 2,000,000 bytes; JSON escaping and the envelope need headroom. */
 export const teiBodyBudgetBytes = 1_500_000;

@@ -20,6 +20,8 @@ export function createTeiDispatcher(connections: number): Agent {
 
 /** 429 overloaded, 503 unhealthy, 424 backend: TEI says try again later. */
 const retryableStatus = new Set([424, 429, 502, 503, 504]);
+/** 422 validation (too many inputs, an input too long), 413 a body over the payload limit. */
+const rejectedStatus = new Set([413, 422]);
 
 export interface TeiResponse {
   status: number;
@@ -83,6 +85,7 @@ function errorFromResponse(
     code: String(status),
     retryable: retryableStatus.has(status),
     retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    rejectedInput: rejectedStatus.has(status),
     hint: status === 401 ? 'Check tei.apiKey (env TEI_API_KEY).' : undefined,
   });
 }

@@ -1,8 +1,8 @@
 import { estimateTokens } from '../chunking/tokens.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder, EmbedResult } from '../embed/embedder.js';
-import { type EncodablePoint, encodeUpsertPoints } from '../qdrant/point-encoder.js';
-import type { PointSink } from './point-sink.js';
+import { type EncodablePoint, encodeUpsertPoints, estimatePointBytes } from '../qdrant/point-encoder.js';
+import type { PointSink } from '../qdrant/point-sink.js';
 
 /** TEI's defaults, used for batching when no server is asked (`--dry-run`). */
 const teiDefaultLimits = { maxInputs: 32, maxTokens: 16_384, maxBytes: 1_500_000 };
@@ -68,6 +68,10 @@ export class MeasuringSink implements PointSink {
     this.payloadBytes += bytes - vectorOnly;
     for (const point of points) this.consider(point);
     return bytes;
+  }
+
+  pointBytes(point: EncodablePoint): number {
+    return estimatePointBytes(point);
   }
 
   async close(): Promise<void> {}

@@ -1,23 +1,21 @@
-import type { Chunk } from '../chunking/markdown-chunker.js';
-import { chunkMarkdown } from '../chunking/markdown-chunker.js';
-import { estimateTokens } from '../chunking/tokens.js';
 import type { Config } from '../config/schema.js';
 import type { EmbedBatchLimits } from '../embed/batch-limits.js';
 import type { Embedder } from '../embed/embedder.js';
-import { TabootError, UsageError } from '../errors.js';
-import { pointId } from '../qdrant/point-id.js';
-import { type DiscoveredFile, discoverFiles } from '../sources/discover.js';
-import type { SourceDocument, SourceProblem } from '../sources/document.js';
-import { readDocuments } from '../sources/read.js';
-import { EmbedStage } from './embed-stage.js';
-import { asRetriedChunk, FailedChunkWriter, type RetriedChunk } from './failed-chunks.js';
-import { buildPayload } from './payload.js';
-import type { PointSink } from './point-sink.js';
-import { defaultRetryPolicy, type RetryEvent, withRetry } from './retry.js';
+import type { PointSink } from '../qdrant/point-sink.js';
+import type { SurplusChunkDeleter } from '../qdrant/surplus-deleter.js';
+import { FailedChunkWriter } from './failed-chunks.js';
+import { type IngestEvents, IngestRun } from './ingest-run.js';
+import { chunkStage } from './stages/chunk.js';
+import { discoverStage } from './stages/discover.js';
+import { EmbedStage } from './stages/embed.js';
+import { planStage } from './stages/plan.js';
+import { readStage } from './stages/read.js';
+import { Reconciler } from './stages/reconcile.js';
+import { UpsertStage } from './stages/upsert.js';
 import { IngestStats } from './stats.js';
-import type { IngestedDocument, SurplusChunkDeleter } from './surplus-chunks.js';
-import { UpsertStage } from './upsert-stage.js';
-import type { ItemFailure, WorkItem } from './work-item.js';
+import type { WorkItem } from './work-item.js';
+
+export type { IngestEvents } from './ingest-run.js';
 
 export interface IngestOptions {
   paths: readonly string[];
@@ -44,17 +42,6 @@ export interface IngestServices {
   surplus?: SurplusChunkDeleter;
 }
 
-/** Documents per surplus-chunk delete request. */
-const surplusBatch = 256;
-
-export interface IngestEvents {
-  onProblem(problem: SourceProblem): void;
-  onFailure(failure: ItemFailure): void;
-  onRetry(service: 'tei' | 'qdrant', event: RetryEvent): void;
-  /** A line for the user that is neither bad input nor one chunk's failure. */
-  onWarning?(line: string): void;
-}
-
 export interface IngestOutcome {
   stats: IngestStats;
   interrupted: boolean;
@@ -64,9 +51,9 @@ export interface IngestOutcome {
 }
 
 /**
- * discover -> read -> chunk -> embed batches -> upsert batches (DESIGN section 4). Each stage is
- * bounded, so memory follows batch sizes and concurrency, never the corpus. Problems with the
- * input are reported through `events` and counted; a fatal error (a service down past every
+ * discover -> read -> plan -> chunk -> embed -> upsert -> reconcile (DESIGN section 4). Each stage
+ * is bounded, so memory follows batch sizes and concurrency, never the corpus. Problems with the
+ * input are counted and reported through `events`; a fatal error (a service down past every
  * retry) or a signal stops reading, drains what is in flight and returns the counts so far.
  */
 export async function runIngest(
@@ -76,20 +63,7 @@ export async function runIngest(
   stats = new IngestStats(),
 ): Promise<IngestOutcome> {
   const { config, signal } = options;
-  const files = await discoverFiles([...options.paths], {
-    include: config.ingest.include,
-    exclude: config.ingest.exclude,
-  });
-  refuseCollidingPaths(files);
-  const fileIndex = new Map(files.map((file, index) => [file.relative, index]));
-  const bytesBefore: number[] = [];
-  files.reduce((sum, file, index) => {
-    bytesBefore[index] = sum;
-    return sum + file.size;
-  }, 0);
-  stats.filesTotal = files.length;
-  stats.bytesTotal = files.reduce((sum, file) => sum + file.size, 0);
-
+  const files = await discoverStage(options.paths, config, stats);
   const failedOut = options.failedOut
     ? new FailedChunkWriter(
         options.failedOut,
@@ -97,67 +71,28 @@ export async function runIngest(
         files.map((file) => file.absolute),
       )
     : undefined;
-  const fail = (failure: ItemFailure) => {
-    stats.failed += 1;
-    failedOut?.write(failure);
-    events.onFailure(failure);
-  };
-  const retryPolicy = { ...defaultRetryPolicy };
-  const upserts = new UpsertStage(services.sink, {
-    batchSize: config.ingest.batchSize,
-    batchBytes: config.ingest.batchBytes,
-    parallel: config.ingest.parallel,
-    retry: { ...retryPolicy, maxRetries: config.ingest.maxRetries },
-    stopRetries: signal,
-    onUpserted: (items, bytes, ms) => stats.recordUpsert(items.length, bytes, ms),
-    onFailed: (failures) => failures.forEach(fail),
-    onRetry: (event) => {
-      stats.retries += 1;
-      events.onRetry('qdrant', event);
-    },
-  });
-  const embeds = new EmbedStage(services.embedder, {
-    limits: services.limits,
-    concurrency: config.tei.concurrency,
-    retry: { ...retryPolicy, maxRetries: config.tei.maxRetries },
-    dimensions: services.dimensions,
-    stopRetries: signal,
-    onEmbedded: async (items, result, ms) => {
-      stats.chunksEmbedded += items.length;
-      stats.embedMs += ms;
-      stats.tokensCounted += result.tokens ?? 0;
-      stats.teiQueueMs += result.queueMs ?? 0;
-      stats.teiInferenceMs += result.inferenceMs ?? 0;
-      await upserts.addAll(items);
-    },
-    onFailed: (failures) => failures.forEach(fail),
-    onRetry: (event) => {
-      stats.retries += 1;
-      events.onRetry('tei', event);
-    },
-  });
+  const run = new IngestRun(config, stats, events, signal, options.onError, failedOut);
+  const upserts = upsertStage(run, services.sink);
+  const embeds = embedStage(run, services, upserts);
+  const reconciler = new Reconciler(services.surplus, run);
 
-  const ingested: IngestedDocument[] = [];
-  const deleteSurplus = async () => {
-    const documents = ingested.splice(0);
-    if (!services.surplus || documents.length === 0) return;
-    await withRetry(
-      () => services.surplus!.deleteSurplus(documents),
-      { ...retryPolicy, maxRetries: config.ingest.maxRetries },
-      {
-        signal,
-        onRetry: (event) => {
-          stats.retries += 1;
-          events.onRetry('qdrant', event);
-        },
-      },
-    );
-  };
-
+  // Items of a document that were counted but never handed to a stage because a fatal error came first.
+  const neverSent: WorkItem[] = [];
   let fatal: unknown;
   try {
-    await feed();
-    await deleteSurplus();
+    const planned = planStage(readStage(files, run));
+    for await (const chunked of chunkStage(planned, run, services.maxInputTokens)) {
+      await reconciler.track(chunked);
+      for (const [index, item] of chunked.items.entries()) {
+        try {
+          await send(item);
+        } catch (error) {
+          neverSent.push(...chunked.items.slice(index + 1));
+          throw error;
+        }
+      }
+    }
+    await reconciler.flush();
   } catch (error) {
     fatal = error;
   }
@@ -173,20 +108,14 @@ export async function runIngest(
   }
   // What a fatal error kept from Qdrant is reported and goes to --failed-out, never silently lost.
   if (fatal !== undefined) {
-    const reason = `not ingested: the run stopped (${(fatal as Error).message ?? String(fatal)})`;
-    const unsent = [
-      ...embeds.takeUnsent().map((item) => ({ item, stage: 'embed' as const, reason })),
-      ...upserts.takeUnsent().map((item) => ({ item, stage: 'upsert' as const, reason })),
-    ];
-    // Counted and written to --failed-out one by one, but told in one line: they share one cause.
-    for (const failure of unsent) {
-      stats.failed += 1;
-      failedOut?.write(failure);
-    }
-    if (unsent.length > 0) {
-      const where = failedOut ? `; they are in ${failedOut.path}` : '; --failed-out would keep them';
-      events.onWarning?.(`${unsent.length} chunk(s) read but not ingested because the run stopped${where}`);
-    }
+    run.reportUnsent(
+      [
+        ...embeds.takeUnsent().map((item) => ({ item, stage: 'embed' as const })),
+        ...upserts.takeUnsent().map((item) => ({ item, stage: 'upsert' as const })),
+        ...neverSent.map((item) => ({ item, stage: item.vector ? ('upsert' as const) : ('embed' as const) })),
+      ],
+      fatal,
+    );
   }
   await failedOut?.close();
   return {
@@ -196,144 +125,59 @@ export async function runIngest(
     failedOut: failedOut ? { path: failedOut.path, count: failedOut.count } : undefined,
   };
 
-  async function feed(): Promise<void> {
-    let currentFile: string | undefined;
-    let readStarted = performance.now();
-    const reader = readDocuments(files, {
-      textField: config.ingest.textField,
-      idField: config.ingest.idField,
-      maxLineBytes: config.ingest.maxLineBytes,
-    });
-    for await (const event of reader) {
-      stats.readMs += performance.now() - readStarted;
-      if (signal.aborted) break;
-      if (event.kind === 'problem') {
-        reportProblem(event.problem);
-      } else {
-        const document = event.document;
-        if (document.file !== currentFile) trackFile(document.file);
-        currentFile = document.file;
-        await ingestDocument(document);
-      }
-      readStarted = performance.now();
+  /** Precomputed vectors go straight to Qdrant, after a size check; the rest to the embedder. */
+  async function send(item: WorkItem): Promise<void> {
+    if (!item.vector) return embeds.add(item);
+    if (item.vector.length !== services.dimensions) {
+      run.problem({
+        file: item.file,
+        line: item.line,
+        field: 'vector',
+        reason: `vector has ${item.vector.length} dimensions, the collection takes ${services.dimensions}`,
+        severity: 'error',
+      });
+      return;
     }
-    stats.filesDone = stats.filesTotal;
-    stats.bytesDone = stats.bytesTotal;
-  }
-
-  function trackFile(file: string): void {
-    const index = fileIndex.get(file);
-    if (index === undefined) return;
-    stats.filesDone = index;
-    stats.bytesDone = bytesBefore[index] ?? 0;
-  }
-
-  function reportProblem(problem: SourceProblem): void {
-    if (problem.severity === 'warning') stats.warnings += 1;
-    else stats.skipped += 1;
-    events.onProblem(problem);
-    if (problem.severity === 'error' && options.onError === 'fail') {
-      const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
-      throw new TabootError(`${where}: ${problem.reason}`, { hint: 'Stopped by --on-error fail.' });
-    }
-  }
-
-  async function ingestDocument(document: SourceDocument): Promise<void> {
-    stats.documents += 1;
-    const chunkStarted = performance.now();
-    const retried = asRetriedChunk(document);
-    const items = workItemsFor(document, retried);
-    stats.chunkMs += performance.now() - chunkStarted;
-    // A chunk read back from --failed-out is one chunk of its document, not all of it.
-    if (items.length > 0 && !retried) {
-      ingested.push({ docId: document.docId, chunkCount: items.length });
-      if (ingested.length >= surplusBatch) await deleteSurplus();
-    }
-    for (const item of items) {
-      stats.chunks += 1;
-      stats.tokensEstimated += item.estimatedTokens;
-      if (item.estimatedTokens > services.maxInputTokens) stats.truncated += 1;
-      if (item.vector) {
-        if (item.vector.length !== services.dimensions) {
-          reportProblem({
-            file: item.file,
-            line: item.line,
-            field: 'vector',
-            reason: `vector has ${item.vector.length} dimensions, the collection takes ${services.dimensions}`,
-            severity: 'error',
-          });
-          continue;
-        }
-        stats.chunksPrecomputed += 1;
-        await upserts.add(item as WorkItem & { vector: Float32Array });
-      } else {
-        await embeds.add(item);
-      }
-    }
-  }
-
-  function workItemsFor(document: SourceDocument, retried: RetriedChunk | undefined): WorkItem[] {
-    if (retried) {
-      const restored = {
-        ...document,
-        source: retried.source,
-        docHash: retried.docHash,
-        metadata: retried.metadata,
-      };
-      const chunk = { chunkIndex: retried.chunkIndex, text: document.text, section: retried.section };
-      return [workItem(restored, chunk, retried.chunkCount, estimateTokens(document.text))];
-    }
-    // A precomputed vector belongs to the whole text: it is one point, never re-chunked.
-    if (document.vector) {
-      const chunk = { chunkIndex: 0, text: document.text, section: '' };
-      return [workItem(document, chunk, 1, estimateTokens(document.text))];
-    }
-    const chunks: Chunk[] = chunkMarkdown(document.text, {
-      chunkTokens: config.ingest.chunkTokens,
-      chunkOverlap: config.ingest.chunkOverlap,
-      format: document.format,
-    });
-    return chunks.map((chunk) => workItem(document, chunk, chunks.length, chunk.estimatedTokens));
-  }
-
-  function workItem(
-    document: SourceDocument,
-    chunk: Pick<Chunk, 'chunkIndex' | 'text' | 'section'>,
-    chunkCount: number,
-    estimatedTokens: number,
-  ): WorkItem {
-    return {
-      file: document.file,
-      line: document.line,
-      docId: document.docId,
-      chunkIndex: chunk.chunkIndex,
-      text: chunk.text,
-      payload: buildPayload(document, chunk, chunkCount),
-      pointId: pointId(document.docId, chunk.chunkIndex),
-      estimatedTokens,
-      vector: document.vector,
-    };
+    stats.chunksPrecomputed += 1;
+    await upserts.add(item as WorkItem & { vector: Float32Array });
   }
 }
 
-/**
- * A document without an id of its own is named by its path relative to its ingest root, and its
- * point ids derive from that name: two roots holding the same relative path would overwrite each
- * other's points. Refuse before reading rather than lose one of them.
- */
-function refuseCollidingPaths(files: readonly DiscoveredFile[]): void {
-  const seen = new Map<string, DiscoveredFile>();
-  for (const file of files) {
-    const earlier = seen.get(file.relative);
-    if (earlier && earlier.absolute !== file.absolute) {
-      throw new UsageError(
-        `${earlier.absolute} and ${file.absolute} are both \`${file.relative}\` under their ingest roots, ` +
-          'so they would get the same document id and overwrite each other',
-        {
-          hint: 'Ingest their common parent folder instead, or give the documents ids (front matter doc_id, JSONL id).',
-        },
-      );
-    }
-    seen.set(file.relative, file);
-  }
+function upsertStage(run: IngestRun, sink: PointSink): UpsertStage {
+  const { config, stats } = run;
+  return new UpsertStage(sink, {
+    batchSize: config.ingest.batchSize,
+    batchBytes: config.ingest.batchBytes,
+    parallel: config.ingest.parallel,
+    retry: run.retryPolicy(config.ingest.maxRetries),
+    stopRetries: run.signal,
+    onUpserted: (items, bytes, ms) => stats.recordUpsert(items.length, bytes, ms),
+    onFailed: (failures) => {
+      for (const failure of failures) run.fail(failure);
+    },
+    onRetry: (event) => run.retried('qdrant', event),
+  });
+}
+
+function embedStage(run: IngestRun, services: IngestServices, upserts: UpsertStage): EmbedStage {
+  const { config, stats } = run;
+  return new EmbedStage(services.embedder, {
+    limits: services.limits,
+    concurrency: config.tei.concurrency,
+    retry: run.retryPolicy(config.tei.maxRetries),
+    dimensions: services.dimensions,
+    stopRetries: run.signal,
+    onEmbedded: async (items, result, ms) => {
+      stats.chunksEmbedded += items.length;
+      stats.embedMs += ms;
+      stats.tokensCounted += result.tokens ?? 0;
+      stats.teiQueueMs += result.queueMs ?? 0;
+      stats.teiInferenceMs += result.inferenceMs ?? 0;
+      await upserts.addAll(items);
+    },
+    onFailed: (failures) => {
+      for (const failure of failures) run.fail(failure);
+    },
+    onRetry: (event) => run.retried('tei', event),
+  });
 }

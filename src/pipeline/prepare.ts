@@ -8,8 +8,8 @@ import { Qdrant } from '../qdrant/client.js';
 import { specFromCollectionInfo } from '../qdrant/collection-spec.js';
 import { getCollection } from '../qdrant/collections.js';
 import { GrpcPointSink } from '../qdrant/grpc-point-sink.js';
+import { QdrantSurplusDeleter } from '../qdrant/surplus-deleter.js';
 import type { IngestServices } from './ingest.js';
-import { QdrantSurplusDeleter } from './surplus-chunks.js';
 
 export interface PreparedIngest extends IngestServices {
   tei: TeiInfo;

@@ -80,6 +80,7 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
     code: grpcCodeName(error.code),
     retryable: retryableCodes.has(error.code),
     retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    rejectedInput: error.code === Code.InvalidArgument,
     hint: unreachable ? 'Is Qdrant running? Check qdrant.url (the gRPC port, 6334 by default).' : undefined,
     cause: error,
   });

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
-import type { PointSink } from '../pipeline/point-sink.js';
 import { GrpcUpsertTransport } from './grpc-upsert-transport.js';
-import type { EncodablePoint } from './point-encoder.js';
+import { type EncodablePoint, estimatePointBytes } from './point-encoder.js';
+import type { PointSink } from './point-sink.js';
 
 /** Qdrant's `Points/Upsert` through the hand encoder and pre-encoded HTTP/2 frames. */
 export class GrpcPointSink implements PointSink {
@@ -26,6 +26,10 @@ export class GrpcPointSink implements PointSink {
       signal,
     );
     return result.requestBytes;
+  }
+
+  pointBytes(point: EncodablePoint): number {
+    return estimatePointBytes(point);
   }
 
   close(): Promise<void> {

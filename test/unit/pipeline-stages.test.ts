@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Embedder, EmbedResult } from '../../src/embed/embedder.js';
 import { ServiceError } from '../../src/errors.js';
-import { EmbedStage } from '../../src/pipeline/embed-stage.js';
-import type { PointSink } from '../../src/pipeline/point-sink.js';
+import { EmbedStage } from '../../src/pipeline/stages/embed.js';
+import { UpsertStage } from '../../src/pipeline/stages/upsert.js';
 import { IngestStats } from '../../src/pipeline/stats.js';
-import { UpsertStage } from '../../src/pipeline/upsert-stage.js';
 import type { ItemFailure, WorkItem } from '../../src/pipeline/work-item.js';
 import type { EncodablePoint } from '../../src/qdrant/point-encoder.js';
+import type { PointSink } from '../../src/qdrant/point-sink.js';
 
 const noRetry = { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 };
 
@@ -43,6 +43,9 @@ class RecordingSink implements PointSink {
     this.batches.push(points.map((point) => String(point.id)));
     return points.length * 10;
   }
+  pointBytes() {
+    return 100;
+  }
   async close() {}
 }
 
@@ -77,6 +80,7 @@ describe('UpsertStage', () => {
       points.some((point) => point.id === bad)
         ? new ServiceError('qdrant', 'http://q', 'INVALID_ARGUMENT Wrong input: bad payload', {
             code: 'INVALID_ARGUMENT',
+            rejectedInput: true,
           })
         : undefined,
     );
@@ -152,7 +156,7 @@ describe('EmbedStage', () => {
   it('reports the one text TEI rejects and embeds the rest', async () => {
     const embedder = new FakeEmbedder(2, (texts) =>
       texts.includes('text 4')
-        ? new ServiceError('tei', 'http://t', '/embed answered 422', { code: '422' })
+        ? new ServiceError('tei', 'http://t', '/embed answered 422', { code: '422', rejectedInput: true })
         : undefined,
     );
     const out: WorkItem[] = [];
@@ -186,6 +190,7 @@ describe('after a fatal error', () => {
         if (call === 1) throw new ServiceError('qdrant', 'http://q', 'NOT_FOUND gone', { code: 'NOT_FOUND' });
         return points.length;
       },
+      pointBytes: () => 100,
       async close() {},
     };
     const stats = new IngestStats();
@@ -212,6 +217,7 @@ describe('after a fatal error', () => {
       () =>
         new ServiceError('qdrant', 'http://q', 'INVALID_ARGUMENT Wrong input: schema', {
           code: 'INVALID_ARGUMENT',
+          rejectedInput: true,
         }),
     );
     const failures: ItemFailure[] = [];

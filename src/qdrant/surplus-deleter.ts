@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { DeletePointsSchema, type Filter, FilterSchema } from '@qdrant/js-client-grpc';
-import type { Qdrant } from '../qdrant/client.js';
+import type { Qdrant } from './client.js';
 
 /** A document as just ingested: its points are chunk 0 .. chunkCount - 1. */
 export interface IngestedDocument {

@@ -1,9 +1,9 @@
-import type { EmbedBatchLimits } from '../embed/batch-limits.js';
-import type { Embedder, EmbedResult } from '../embed/embedder.js';
-import { ServiceError, TabootError } from '../errors.js';
-import { BatchDispatcher, HandedOverError, sendIsolatingRejects } from './batch-dispatcher.js';
-import { type RetryEvent, type RetryPolicy, withRetry } from './retry.js';
-import type { ItemFailure, WorkItem } from './work-item.js';
+import type { EmbedBatchLimits } from '../../embed/batch-limits.js';
+import type { Embedder, EmbedResult } from '../../embed/embedder.js';
+import { errorMessage, isRejectedInput, TabootError } from '../../errors.js';
+import { BatchDispatcher, HandedOverError, sendIsolatingRejects } from '../batch-dispatcher.js';
+import { type RetryEvent, type RetryPolicy, withRetry } from '../retry.js';
+import type { ItemFailure, WorkItem } from '../work-item.js';
 
 export interface EmbedStageOptions {
   limits: EmbedBatchLimits;
@@ -43,8 +43,7 @@ export class EmbedStage {
         batch,
         (part) => this.send(part),
         isRejectedInput,
-        (item, error) =>
-          options.onFailed([{ item, stage: 'embed', reason: (error as ServiceError).message }]),
+        (item, error) => options.onFailed([{ item, stage: 'embed', reason: errorMessage(error) }]),
       ),
     );
   }
@@ -93,11 +92,4 @@ export class EmbedStage {
       throw new HandedOverError(error);
     }
   }
-}
-
-/** TEI answers 413 (body too large, and validation errors such as too many inputs) or 422 for a request it refuses. */
-function isRejectedInput(error: unknown): boolean {
-  return (
-    error instanceof ServiceError && error.service === 'tei' && (error.code === '413' || error.code === '422')
-  );
 }

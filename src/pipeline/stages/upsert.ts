@@ -1,9 +1,8 @@
-import { ServiceError } from '../errors.js';
-import { estimatePointBytes } from '../qdrant/point-encoder.js';
-import { BatchDispatcher, sendIsolatingRejects } from './batch-dispatcher.js';
-import type { PointSink } from './point-sink.js';
-import { type RetryEvent, type RetryPolicy, withRetry } from './retry.js';
-import { type ItemFailure, toPoint, type WorkItem } from './work-item.js';
+import { errorMessage, isRejectedInput } from '../../errors.js';
+import type { PointSink } from '../../qdrant/point-sink.js';
+import { BatchDispatcher, sendIsolatingRejects } from '../batch-dispatcher.js';
+import { type RetryEvent, type RetryPolicy, withRetry } from '../retry.js';
+import { type ItemFailure, toPoint, type WorkItem } from '../work-item.js';
 
 export interface UpsertStageOptions {
   batchSize: number;
@@ -24,7 +23,7 @@ type Embedded = WorkItem & { vector: Float32Array };
 /**
  * Upserts points in batches of at most `batchSize` points and `batchBytes` encoded bytes, with
  * `parallel` requests in flight; `add` waits while they are all busy. Transient failures are
- * retried; a batch Qdrant rejects as bad input (INVALID_ARGUMENT) is split until the offending
+ * retried; a batch the sink rejects as bad input (`rejectedInput`) is split until the offending
  * points are isolated, so one bad point never costs its neighbours. Any other failure (Qdrant down
  * past every retry, collection gone) is fatal: raised by the next `add` or by `finish`.
  */
@@ -42,15 +41,14 @@ export class UpsertStage {
         sendIsolatingRejects(
           batch,
           (part) => this.send(part),
-          isBadInput,
-          (item, error) =>
-            options.onFailed([{ item, stage: 'upsert', reason: (error as ServiceError).message }]),
+          isRejectedInput,
+          (item, error) => options.onFailed([{ item, stage: 'upsert', reason: errorMessage(error) }]),
         ),
     );
   }
 
   add(item: Embedded): Promise<void> {
-    return this.dispatcher.add(item, 0, estimatePointBytes(toPoint(item)));
+    return this.dispatcher.add(item, 0, this.sink.pointBytes(toPoint(item)));
   }
 
   /** Send what is buffered and wait for every request in flight. */
@@ -92,8 +90,4 @@ export class UpsertStage {
     );
     this.options.onUpserted(batch, bytes, performance.now() - started);
   }
-}
-
-function isBadInput(error: unknown): boolean {
-  return error instanceof ServiceError && error.code === 'INVALID_ARGUMENT';
 }

@@ -1,0 +1,76 @@
+import type { Config } from '../config/schema.js';
+import { errorMessage, TabootError } from '../errors.js';
+import { formatProblem, type SourceProblem } from '../sources/document.js';
+import type { FailedChunkWriter } from './failed-chunks.js';
+import type { RetryEvent, RetryPolicy } from './retry.js';
+import { defaultRetryPolicy } from './retry.js';
+import type { IngestStats } from './stats.js';
+import type { ItemFailure, WorkItem } from './work-item.js';
+
+export interface IngestEvents {
+  onProblem(problem: SourceProblem): void;
+  onFailure(failure: ItemFailure): void;
+  onRetry(service: 'tei' | 'qdrant', event: RetryEvent): void;
+  /** A line for the user that is neither bad input nor one chunk's failure. */
+  onWarning?(line: string): void;
+}
+
+/**
+ * What the stages of one ingest run share: the config, the counters, the user's event handlers,
+ * the stop signal, and the one place where bad input and failed chunks are counted, reported and
+ * kept for `--failed-out`, so that no stage can lose one without a trace.
+ */
+export class IngestRun {
+  constructor(
+    readonly config: Config,
+    readonly stats: IngestStats,
+    readonly events: IngestEvents,
+    /** Aborted on Ctrl-C: stop reading and retrying, drain what is in flight. */
+    readonly signal: AbortSignal,
+    private readonly onError: 'skip' | 'fail',
+    readonly failedOut: FailedChunkWriter | undefined,
+  ) {}
+
+  /** Bad input: counted, reported, and fatal with `--on-error fail`. */
+  problem(problem: SourceProblem): void {
+    if (problem.severity === 'warning') this.stats.warnings += 1;
+    else this.stats.skipped += 1;
+    this.events.onProblem(problem);
+    if (problem.severity === 'error' && this.onError === 'fail') {
+      throw new TabootError(formatProblem(problem), { hint: 'Stopped by --on-error fail.' });
+    }
+  }
+
+  /** A chunk that was read but could not be embedded or upserted. */
+  fail(failure: ItemFailure): void {
+    this.stats.failed += 1;
+    this.failedOut?.write(failure);
+    this.events.onFailure(failure);
+  }
+
+  retried(service: 'tei' | 'qdrant', event: RetryEvent): void {
+    this.stats.retries += 1;
+    this.events.onRetry(service, event);
+  }
+
+  retryPolicy(maxRetries: number): RetryPolicy {
+    return { ...defaultRetryPolicy, maxRetries };
+  }
+
+  /**
+   * Chunks a fatal error kept from Qdrant: counted and written to `--failed-out` one by one, but
+   * told in one line, since they share one cause.
+   */
+  reportUnsent(unsent: ReadonlyArray<{ item: WorkItem; stage: 'embed' | 'upsert' }>, fatal: unknown): void {
+    const reason = `not ingested: the run stopped (${errorMessage(fatal)})`;
+    for (const { item, stage } of unsent) {
+      this.stats.failed += 1;
+      this.failedOut?.write({ item, stage, reason });
+    }
+    if (unsent.length === 0) return;
+    const where = this.failedOut ? `; they are in ${this.failedOut.path}` : '; --failed-out would keep them';
+    this.events.onWarning?.(
+      `${unsent.length} chunk(s) read but not ingested because the run stopped${where}`,
+    );
+  }
+}

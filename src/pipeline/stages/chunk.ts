@@ -1,0 +1,84 @@
+import { type Chunk, chunkMarkdown } from '../../chunking/markdown-chunker.js';
+import { estimateTokens } from '../../chunking/tokens.js';
+import { pointId } from '../../qdrant/point-id.js';
+import type { SourceDocument } from '../../sources/document.js';
+import type { IngestRun } from '../ingest-run.js';
+import { buildPayload } from '../payload.js';
+import type { WorkItem } from '../work-item.js';
+import type { PlannedDocument } from './plan.js';
+
+/** A planned document and the chunks it will be written as. */
+export interface ChunkedDocument extends PlannedDocument {
+  items: WorkItem[];
+}
+
+/**
+ * Cuts each planned document into work items: Markdown and text by the chunker, a precomputed
+ * vector as one point of the whole text, a chunk retried from `--failed-out` as itself. Counts
+ * chunks, estimated tokens and chunks longer than the embedder takes (`maxInputTokens`).
+ */
+export async function* chunkStage(
+  planned: AsyncIterable<PlannedDocument>,
+  run: IngestRun,
+  maxInputTokens: number,
+): AsyncGenerator<ChunkedDocument> {
+  const { stats } = run;
+  for await (const plan of planned) {
+    stats.documents += 1;
+    const started = performance.now();
+    const items = workItemsFor(plan, run.config.ingest);
+    stats.chunkMs += performance.now() - started;
+    for (const item of items) {
+      stats.chunks += 1;
+      stats.tokensEstimated += item.estimatedTokens;
+      if (item.estimatedTokens > maxInputTokens) stats.truncated += 1;
+    }
+    yield { ...plan, items };
+  }
+}
+
+function workItemsFor(
+  { document, retried }: PlannedDocument,
+  settings: { chunkTokens: number; chunkOverlap: number },
+): WorkItem[] {
+  if (retried) {
+    const restored = {
+      ...document,
+      source: retried.source,
+      docHash: retried.docHash,
+      metadata: retried.metadata,
+    };
+    const chunk = { chunkIndex: retried.chunkIndex, text: document.text, section: retried.section };
+    return [workItem(restored, chunk, retried.chunkCount, estimateTokens(document.text))];
+  }
+  // A precomputed vector belongs to the whole text: it is one point, never re-chunked.
+  if (document.vector) {
+    const chunk = { chunkIndex: 0, text: document.text, section: '' };
+    return [workItem(document, chunk, 1, estimateTokens(document.text))];
+  }
+  const chunks = chunkMarkdown(document.text, {
+    chunkTokens: settings.chunkTokens,
+    chunkOverlap: settings.chunkOverlap,
+    format: document.format,
+  });
+  return chunks.map((chunk) => workItem(document, chunk, chunks.length, chunk.estimatedTokens));
+}
+
+function workItem(
+  document: SourceDocument,
+  chunk: Pick<Chunk, 'chunkIndex' | 'text' | 'section'>,
+  chunkCount: number,
+  estimatedTokens: number,
+): WorkItem {
+  return {
+    file: document.file,
+    line: document.line,
+    docId: document.docId,
+    chunkIndex: chunk.chunkIndex,
+    text: chunk.text,
+    payload: buildPayload(document, chunk, chunkCount),
+    pointId: pointId(document.docId, chunk.chunkIndex),
+    estimatedTokens,
+    vector: document.vector,
+  };
+}
