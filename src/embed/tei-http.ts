@@ -18,6 +18,24 @@ export function createTeiDispatcher(connections: number): Agent {
   return new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 });
 }
 
+/** Every configured TEI endpoint (`tei.urls`, else `tei.url`) over one keep-alive pool. */
+export function teiEndpoints(
+  settings: {
+    url: string;
+    urls?: readonly string[] | undefined;
+    apiKey?: string | undefined;
+    timeoutMs: number;
+  },
+  dispatcher: Dispatcher,
+): TeiEndpoint[] {
+  return (settings.urls ?? [settings.url]).map((url) => ({
+    url,
+    apiKey: settings.apiKey,
+    timeoutMs: settings.timeoutMs,
+    dispatcher,
+  }));
+}
+
 /** 429 overloaded, 503 unhealthy, 424 backend: TEI says try again later. */
 const retryableStatus = new Set([424, 429, 502, 503, 504]);
 /** 422 validation (too many inputs, an input too long), 413 a body over the payload limit. */

@@ -1,6 +1,6 @@
 import { estimateTokens } from '../chunking/tokens.js';
 import type { Config } from '../config/schema.js';
-import type { Embedder, EmbedResult } from '../embed/embedder.js';
+import type { Embedder, EmbedderInfo, EmbedResult } from '../embed/embedder.js';
 import { type EncodablePoint, encodeUpsertPoints, estimatePointBytes } from '../qdrant/point-encoder.js';
 import type { PointSink } from '../qdrant/point-sink.js';
 
@@ -27,11 +27,19 @@ export interface CollectionEstimate {
 
 /** Stands in for TEI: zero vectors of the collection's size, no network. */
 class ZeroEmbedder implements Embedder {
-  constructor(private readonly dimensions: number) {}
+  readonly warnings: string[] = [];
+
+  constructor(private readonly info: EmbedderInfo) {}
+
+  async describe(): Promise<EmbedderInfo> {
+    return this.info;
+  }
+
+  async close(): Promise<void> {}
 
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     return {
-      vectors: texts.map(() => new Float32Array(this.dimensions)),
+      vectors: texts.map(() => new Float32Array(this.info.dimensions)),
       tokens: undefined,
       queueMs: undefined,
       inferenceMs: undefined,
@@ -116,15 +124,16 @@ export class MeasuringSink implements PointSink {
 export function dryRunServices(config: Config) {
   const dimensions = config.tei.dimensions ?? config.collection.vectorSize;
   const sink = new MeasuringSink(config.collection.name, dimensions);
-  return {
-    embedder: new ZeroEmbedder(dimensions),
-    sink,
+  const embedder = new ZeroEmbedder({
+    modelId: 'none (dry run)',
+    dimensions,
     limits: {
       maxInputs: config.tei.maxClientBatchSize ?? teiDefaultLimits.maxInputs,
       maxTokens: config.tei.maxBatchTokens ?? teiDefaultLimits.maxTokens,
       maxBytes: teiDefaultLimits.maxBytes,
     },
-    dimensions,
     maxInputTokens: 32_768,
-  };
+    route: 'none (dry run)',
+  });
+  return { embedder, sink, dimensions };
 }

@@ -16,13 +16,13 @@ export interface IngestJobResult {
  */
 export async function ingestJob(
   options: IngestOptions & { dryRun: boolean },
-  events: IngestEvents & { onStart?(stats: IngestStats, details: { teiRoute?: string }): void },
+  events: IngestEvents & { onStart?(stats: IngestStats): void },
   stats = new IngestStats(),
 ): Promise<IngestJobResult> {
   const context = { collection: options.config.collection.name, dryRun: options.dryRun };
   if (options.dryRun) {
     const services = dryRunServices(options.config);
-    events.onStart?.(stats, {});
+    events.onStart?.(stats);
     const outcome = await runIngest(options, services, events, stats);
     const summary = summarize(stats, {
       ...context,
@@ -39,8 +39,7 @@ export async function ingestJob(
   }
   const services = await prepareIngest(options.config);
   try {
-    events.onStart?.(stats, { teiRoute: services.teiRoute });
-    for (const line of services.unavailable) events.onWarning?.(line);
+    events.onStart?.(stats);
     const outcome = await runIngest(options, services, events, stats);
     return {
       summary: summarize(stats, {

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import type { EmbedBatchLimits } from '../embed/batch-limits.js';
-import type { Embedder } from '../embed/embedder.js';
+import type { Embedder, EmbedderInfo } from '../embed/embedder.js';
+import { TabootError } from '../errors.js';
 import type { PointSink } from '../qdrant/point-sink.js';
 import type { SurplusChunkDeleter } from '../qdrant/surplus-deleter.js';
 import { FailedChunkWriter } from './failed-chunks.js';
@@ -32,12 +32,11 @@ export interface IngestOptions {
 
 /** What the pipeline needs from the outside world; `prepareIngest` connects the real ones. */
 export interface IngestServices {
+  /** Asked (`describe`) only when the first chunk needs embedding. */
   embedder: Embedder;
   sink: PointSink;
-  limits: EmbedBatchLimits;
+  /** The collection's vector size: embeddings and precomputed vectors must have it. */
   dimensions: number;
-  /** TEI's `max_input_length`: longer chunks are truncated by TEI. */
-  maxInputTokens: number;
   /** Deletes chunks that documents no longer have; absent in `--dry-run`. */
   surplus?: SurplusChunkDeleter;
 }
@@ -73,7 +72,8 @@ export async function runIngest(
     : undefined;
   const run = new IngestRun(config, stats, events, signal, options.onError, failedOut);
   const upserts = upsertStage(run, services.sink);
-  const embeds = embedStage(run, services, upserts);
+  // Made when the first chunk needs embedding: a run of precomputed vectors never asks the embedder.
+  let embeds: { stage: EmbedStage; info: EmbedderInfo } | undefined;
   const reconciler = new Reconciler(services.surplus, run);
 
   // Items of a document that were counted but never handed to a stage because a fatal error came first.
@@ -81,7 +81,7 @@ export async function runIngest(
   let fatal: unknown;
   try {
     const planned = planStage(readStage(files, run));
-    for await (const chunked of chunkStage(planned, run, services.maxInputTokens)) {
+    for await (const chunked of chunkStage(planned, run)) {
       await reconciler.track(chunked);
       for (const [index, item] of chunked.items.entries()) {
         try {
@@ -99,9 +99,9 @@ export async function runIngest(
   // Drain: whatever was read is embedded and upserted unless a stage is itself broken. The embed
   // stage finishes first (its last batches feed the upsert stage); both wait for every request in
   // flight even after a fatal error.
-  for (const stage of [embeds, upserts]) {
+  for (const stage of [embeds?.stage, upserts]) {
     try {
-      await stage.finish();
+      await stage?.finish();
     } catch (error) {
       fatal ??= error;
     }
@@ -110,7 +110,7 @@ export async function runIngest(
   if (fatal !== undefined) {
     run.reportUnsent(
       [
-        ...embeds.takeUnsent().map((item) => ({ item, stage: 'embed' as const })),
+        ...(embeds?.stage.takeUnsent() ?? []).map((item) => ({ item, stage: 'embed' as const })),
         ...upserts.takeUnsent().map((item) => ({ item, stage: 'upsert' as const })),
         ...neverSent.map((item) => ({ item, stage: item.vector ? ('upsert' as const) : ('embed' as const) })),
       ],
@@ -127,7 +127,11 @@ export async function runIngest(
 
   /** Precomputed vectors go straight to Qdrant, after a size check; the rest to the embedder. */
   async function send(item: WorkItem): Promise<void> {
-    if (!item.vector) return embeds.add(item);
+    if (!item.vector) {
+      embeds ??= await startEmbedding(run, services, upserts);
+      if (item.estimatedTokens > embeds.info.maxInputTokens) stats.truncated += 1;
+      return embeds.stage.add(item);
+    }
     if (item.vector.length !== services.dimensions) {
       run.problem({
         file: item.file,
@@ -159,10 +163,29 @@ function upsertStage(run: IngestRun, sink: PointSink): UpsertStage {
   });
 }
 
-function embedStage(run: IngestRun, services: IngestServices, upserts: UpsertStage): EmbedStage {
+/**
+ * Connects to the embedder and checks that its vectors fit the collection, before the first
+ * request: a mismatch stops the run with both sizes named.
+ */
+async function startEmbedding(
+  run: IngestRun,
+  services: IngestServices,
+  upserts: UpsertStage,
+): Promise<{ stage: EmbedStage; info: EmbedderInfo }> {
   const { config, stats } = run;
-  return new EmbedStage(services.embedder, {
-    limits: services.limits,
+  const info = await services.embedder.describe(run.signal);
+  for (const line of services.embedder.warnings) run.events.onWarning?.(line);
+  if (info.dimensions !== services.dimensions) {
+    throw new TabootError(
+      `the embedder (${info.modelId}, ${info.route}) makes ${info.dimensions}-dimensional embeddings, but ` +
+        `collection ${config.collection.name} takes ${services.dimensions}`,
+      {
+        hint: 'Point tei.url at the model the collection was made for, set tei.dimensions, or create a new collection.',
+      },
+    );
+  }
+  const stage = new EmbedStage(services.embedder, {
+    limits: info.limits,
     concurrency: config.tei.concurrency,
     retry: run.retryPolicy(config.tei.maxRetries),
     dimensions: services.dimensions,
@@ -180,4 +203,5 @@ function embedStage(run: IngestRun, services: IngestServices, upserts: UpsertSta
     },
     onRetry: (event) => run.retried('tei', event),
   });
+  return { stage, info };
 }

@@ -1,7 +1,6 @@
 import type { QueryPoints, ScoredPoint } from '@qdrant/js-client-grpc';
 import type { Config } from '../config/schema.js';
-import { TeiEmbedder } from '../embed/embedder.js';
-import { createTeiDispatcher } from '../embed/tei-http.js';
+import { createEmbedder } from '../embed/create-embedder.js';
 import { TabootError, UsageError } from '../errors.js';
 import { Qdrant } from '../qdrant/client.js';
 import { schemaTypeToName } from '../qdrant/collection-spec.js';
@@ -125,25 +124,14 @@ async function embedQuery(config: Config, query: string): Promise<number[]> {
     instruction: config.search.instruction,
     promptName: config.search.promptName,
   });
-  const dispatcher = createTeiDispatcher(1);
+  const embedder = createEmbedder({ ...config.tei, promptName: text.promptName }, { concurrency: 1 });
   try {
-    const embedder = new TeiEmbedder(
-      [
-        {
-          url: config.tei.urls?.[0] ?? config.tei.url,
-          apiKey: config.tei.apiKey,
-          timeoutMs: config.tei.timeoutMs,
-          dispatcher,
-        },
-      ],
-      { dimensions: config.tei.dimensions, promptName: text.promptName, normalize: config.tei.normalize },
-    );
     const result = await embedder.embed([text.text]);
     const vector = result.vectors[0];
     if (!vector) throw new TabootError('TEI returned no embedding for the query');
     return Array.from(vector);
   } finally {
-    await dispatcher.close();
+    await embedder.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Embedder, EmbedResult } from '../../src/embed/embedder.js';
+import type { Embedder, EmbedderInfo, EmbedResult } from '../../src/embed/embedder.js';
 import { ServiceError } from '../../src/errors.js';
 import { EmbedStage } from '../../src/pipeline/stages/embed.js';
 import { UpsertStage } from '../../src/pipeline/stages/upsert.js';
@@ -108,10 +108,21 @@ describe('UpsertStage', () => {
 
 class FakeEmbedder implements Embedder {
   requests: number[] = [];
+  readonly warnings: string[] = [];
   constructor(
     private readonly dimensions: number,
     private readonly reject: (texts: readonly string[]) => Error | undefined = () => undefined,
   ) {}
+  async describe(): Promise<EmbedderInfo> {
+    return {
+      modelId: 'fake',
+      dimensions: this.dimensions,
+      limits: { maxInputs: 4, maxTokens: 1000, maxBytes: 1 << 20 },
+      maxInputTokens: 512,
+      route: 'fake',
+    };
+  }
+  async close() {}
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     this.requests.push(texts.length);
     const error = this.reject(texts);

@@ -1,9 +1,6 @@
 import { estimateTokens } from '../../chunking/tokens.js';
 import type { Config } from '../../config/schema.js';
-import { batchLimitsFrom } from '../../embed/batch-limits.js';
-import { TeiEmbedder } from '../../embed/embedder.js';
-import { createTeiDispatcher, type TeiEndpoint } from '../../embed/tei-http.js';
-import { fetchTeiInfo } from '../../embed/tei-info.js';
+import { createEmbedder } from '../../embed/create-embedder.js';
 import { BatchBuilder } from '../../pipeline/batch-builder.js';
 import { defaultRetryPolicy, withRetry } from '../../pipeline/retry.js';
 import type { EmbedLevel, EmbedResult } from '../result.js';
@@ -32,25 +29,11 @@ export async function runEmbedScenario(
   events: BenchEvents,
   signal?: AbortSignal,
 ): Promise<EmbedResult> {
-  const dispatcher = createTeiDispatcher(Math.max(1, ...options.concurrency));
-  const endpoints: TeiEndpoint[] = (config.tei.urls ?? [config.tei.url]).map((url) => ({
-    url,
-    apiKey: config.tei.apiKey,
-    timeoutMs: config.tei.timeoutMs,
-    dispatcher,
-  }));
+  const embedder = createEmbedder(config.tei, { concurrency: Math.max(1, ...options.concurrency) });
   try {
-    const info = await fetchTeiInfo(endpoints[0]!, signal);
-    const limits = batchLimitsFrom(info, {
-      maxClientBatchSize: options.batchSize ?? config.tei.maxClientBatchSize,
-      maxBatchTokens: config.tei.maxBatchTokens,
-    });
+    const info = await embedder.describe(signal);
+    const limits = { ...info.limits, maxInputs: options.batchSize ?? info.limits.maxInputs };
     const batches = requestBatches(options.texts, limits);
-    const embedder = new TeiEmbedder(endpoints, {
-      dimensions: config.tei.dimensions,
-      promptName: config.tei.promptName,
-      normalize: config.tei.normalize,
-    });
     const policy = { ...defaultRetryPolicy, maxRetries: config.tei.maxRetries };
     const embed = (batch: Batch) =>
       withRetry(() => embedder.embed(batch.texts, signal), policy, {
@@ -58,7 +41,7 @@ export async function runEmbedScenario(
         onRetry: (event) => events.warn(`TEI retry ${event.attempt}: ${event.error.message}`),
       });
 
-    events.phase('embed warm-up', `${info.modelId} at ${endpoints[0]!.url}`);
+    events.phase('embed warm-up', `${info.modelId} at ${config.tei.urls?.[0] ?? config.tei.url}`);
     if (batches[0]) await embed(batches[0]);
 
     let estimated = false;
@@ -104,7 +87,7 @@ export async function runEmbedScenario(
     }
     return { model: info.modelId, batch_size: limits.maxInputs, levels };
   } finally {
-    await dispatcher.close().catch(() => {});
+    await embedder.close();
   }
 }
 

@@ -1,6 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { createTeiDispatcher } from '../../embed/tei-http.js';
-import { probeEmbeddingSize } from '../../embed/tei-info.js';
+import { createEmbedder } from '../../embed/create-embedder.js';
 import { ingestJob } from '../../pipeline/ingest-job.js';
 import { IngestStats } from '../../pipeline/stats.js';
 import type { Qdrant } from '../../qdrant/client.js';
@@ -51,20 +50,12 @@ export async function runIngestScenario(
   events: BenchEvents,
   signal: AbortSignal,
 ): Promise<IngestResult> {
-  const dispatcher = createTeiDispatcher(1);
+  const embedder = createEmbedder(config.tei, { concurrency: 1 });
   let dim: number;
   try {
-    dim = await probeEmbeddingSize(
-      {
-        url: config.tei.urls?.[0] ?? config.tei.url,
-        apiKey: config.tei.apiKey,
-        timeoutMs: config.tei.timeoutMs,
-        dispatcher,
-      },
-      config.tei.dimensions,
-    );
+    dim = (await embedder.describe(signal)).dimensions;
   } finally {
-    await dispatcher.close().catch(() => {});
+    await embedder.close();
   }
   await options.createCollection(dim);
   const benchConfig: Config = {

@@ -15,12 +15,11 @@ export interface ChunkedDocument extends PlannedDocument {
 /**
  * Cuts each planned document into work items: Markdown and text by the chunker, a precomputed
  * vector as one point of the whole text, a chunk retried from `--failed-out` as itself. Counts
- * chunks, estimated tokens and chunks longer than the embedder takes (`maxInputTokens`).
+ * chunks and estimated tokens.
  */
 export async function* chunkStage(
   planned: AsyncIterable<PlannedDocument>,
   run: IngestRun,
-  maxInputTokens: number,
 ): AsyncGenerator<ChunkedDocument> {
   const { stats } = run;
   for await (const plan of planned) {
@@ -31,7 +30,6 @@ export async function* chunkStage(
     for (const item of items) {
       stats.chunks += 1;
       stats.tokensEstimated += item.estimatedTokens;
-      if (item.estimatedTokens > maxInputTokens) stats.truncated += 1;
     }
     yield { ...plan, items };
   }
