@@ -13,8 +13,6 @@ export interface EmbedResult {
 export interface EmbedderInfo {
   /** The model as the server names it (`Qwen/Qwen3-Embedding-0.6B`). */
   modelId: string;
-  /** Length of the vectors it returns, with the configured Matryoshka size applied. */
-  dimensions: number;
   /** Bounds of one request: inputs, estimated tokens, body bytes. */
   limits: EmbedBatchLimits;
   /** Longest input in tokens; longer inputs are truncated by the server. */
@@ -29,8 +27,10 @@ export interface EmbedderInfo {
  * `embed` is first called, so a run that embeds nothing never needs it.
  */
 export interface Embedder {
-  /** Connects and learns the model, its size and limits; cached after the first call. */
+  /** Learns the model and its limits (TEI: `GET /info`); cached after the first call. */
   describe(signal?: AbortSignal): Promise<EmbedderInfo>;
+  /** Embeds one short text to learn the vectors' length (with the configured Matryoshka size); cached. */
+  dimensions(signal?: AbortSignal): Promise<number>;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbedResult>;
   /** Lines for the user about endpoints that did not answer `describe` (the others carry the load). */
   readonly warnings: readonly string[];

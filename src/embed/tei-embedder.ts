@@ -27,6 +27,8 @@ export class TeiEmbedder implements Embedder {
   private readonly pool: EndpointPool;
   private useNativeRoute: boolean;
   private info: Promise<EmbedderInfo> | undefined;
+  private size: Promise<number> | undefined;
+  private upIndex = 0;
   readonly warnings: string[] = [];
 
   /** `connections`: requests the caller keeps in flight, per TEI endpoint. */
@@ -45,13 +47,17 @@ export class TeiEmbedder implements Embedder {
     return this.useNativeRoute ? '/embed' : '/v1/embeddings';
   }
 
-  /**
-   * `GET /info` of every endpoint (one that is down is benched, not fatal; all down is), then one
-   * short embedding to learn the output size with the configured `dimensions`.
-   */
+  /** `GET /info` of every endpoint: one that is down is benched, not fatal; all down is. */
   describe(signal?: AbortSignal): Promise<EmbedderInfo> {
     this.info ??= this.connect(signal);
     return this.info;
+  }
+
+  dimensions(signal?: AbortSignal): Promise<number> {
+    this.size ??= this.describe(signal).then(() =>
+      probeEmbeddingSize(this.endpoints[this.upIndex]!, this.settings.dimensions),
+    );
+    return this.size;
   }
 
   close(): Promise<void> {
@@ -69,11 +75,10 @@ export class TeiEmbedder implements Embedder {
         this.warnings.push(`${errorMessage(answer.reason)}; using the other TEI endpoints`);
       }
     }
+    this.upIndex = upIndex;
     const server = (answers[upIndex] as PromiseFulfilledResult<TeiInfo>).value;
-    const dimensions = await probeEmbeddingSize(this.endpoints[upIndex]!, this.settings.dimensions);
     return {
       modelId: server.modelId,
-      dimensions,
       limits: batchLimitsFrom(server, this.settings),
       maxInputTokens: server.maxInputLength,
       route: `TEI ${this.route}`,

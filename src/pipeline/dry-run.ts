@@ -29,17 +29,24 @@ export interface CollectionEstimate {
 class ZeroEmbedder implements Embedder {
   readonly warnings: string[] = [];
 
-  constructor(private readonly info: EmbedderInfo) {}
+  constructor(
+    private readonly info: EmbedderInfo,
+    private readonly size: number,
+  ) {}
 
   async describe(): Promise<EmbedderInfo> {
     return this.info;
+  }
+
+  async dimensions(): Promise<number> {
+    return this.size;
   }
 
   async close(): Promise<void> {}
 
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     return {
-      vectors: texts.map(() => new Float32Array(this.info.dimensions)),
+      vectors: texts.map(() => new Float32Array(this.size)),
       tokens: undefined,
       queueMs: undefined,
       inferenceMs: undefined,
@@ -124,16 +131,18 @@ export class MeasuringSink implements PointSink {
 export function dryRunServices(config: Config) {
   const dimensions = config.tei.dimensions ?? config.collection.vectorSize;
   const sink = new MeasuringSink(config.collection.name, dimensions);
-  const embedder = new ZeroEmbedder({
-    modelId: 'none (dry run)',
-    dimensions,
-    limits: {
-      maxInputs: config.tei.maxClientBatchSize ?? teiDefaultLimits.maxInputs,
-      maxTokens: config.tei.maxBatchTokens ?? teiDefaultLimits.maxTokens,
-      maxBytes: teiDefaultLimits.maxBytes,
+  const embedder = new ZeroEmbedder(
+    {
+      modelId: 'none (dry run)',
+      limits: {
+        maxInputs: config.tei.maxClientBatchSize ?? teiDefaultLimits.maxInputs,
+        maxTokens: config.tei.maxBatchTokens ?? teiDefaultLimits.maxTokens,
+        maxBytes: teiDefaultLimits.maxBytes,
+      },
+      maxInputTokens: 32_768,
+      route: 'none (dry run)',
     },
-    maxInputTokens: 32_768,
-    route: 'none (dry run)',
-  });
+    dimensions,
+  );
   return { embedder, sink, dimensions };
 }

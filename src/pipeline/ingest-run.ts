@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { errorMessage, TabootError } from '../errors.js';
-import { formatProblem, type SourceProblem } from '../sources/document.js';
+import { formatProblem, type SourceDocument, type SourceProblem } from '../sources/document.js';
+import type { LedgerEntry } from './document-ledger.js';
 import type { FailedChunkWriter } from './failed-chunks.js';
 import type { RetryEvent, RetryPolicy } from './retry.js';
 import { defaultRetryPolicy } from './retry.js';
@@ -39,6 +40,22 @@ export class IngestRun {
     if (problem.severity === 'error' && this.onError === 'fail') {
       throw new TabootError(formatProblem(problem), { hint: 'Stopped by --on-error fail.' });
     }
+  }
+
+  /**
+   * A document id read a second time: reported and counted (the run ends partial), and written
+   * over the earlier occurrence, so that the last one read is what Qdrant holds.
+   */
+  duplicate(document: SourceDocument, first: LedgerEntry): void {
+    this.stats.duplicates += 1;
+    const at = first.line === undefined ? first.file : `${first.file}:${first.line}`;
+    this.events.onProblem({
+      file: document.file,
+      line: document.line,
+      field: 'id',
+      reason: `duplicate document id "${document.docId}" (first at ${at}); this later one replaces it`,
+      severity: 'warning',
+    });
   }
 
   /** A chunk that was read but could not be embedded or upserted. */

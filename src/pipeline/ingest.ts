@@ -1,19 +1,23 @@
 import type { Config } from '../config/schema.js';
 import type { Embedder, EmbedderInfo } from '../embed/embedder.js';
 import { TabootError } from '../errors.js';
+import type { DocumentStore } from '../qdrant/document-store.js';
 import type { PointSink } from '../qdrant/point-sink.js';
-import type { SurplusChunkDeleter } from '../qdrant/surplus-deleter.js';
+import { DocumentLedger } from './document-ledger.js';
 import { FailedChunkWriter } from './failed-chunks.js';
 import { type IngestEvents, IngestRun } from './ingest-run.js';
+import { prefetched } from './prefetch.js';
+import { withRetry } from './retry.js';
 import { chunkStage } from './stages/chunk.js';
 import { discoverStage } from './stages/discover.js';
 import { EmbedStage } from './stages/embed.js';
 import { planStage } from './stages/plan.js';
 import { readStage } from './stages/read.js';
-import { Reconciler } from './stages/reconcile.js';
+import { prepareStage, Reconciler } from './stages/reconcile.js';
 import { UpsertStage } from './stages/upsert.js';
 import { IngestStats } from './stats.js';
-import type { WorkItem } from './work-item.js';
+import type { SyncState } from './sync-state.js';
+import type { ItemFailure, WorkItem } from './work-item.js';
 
 export type { IngestEvents } from './ingest-run.js';
 
@@ -23,6 +27,8 @@ export interface IngestOptions {
   /** Stop at the first bad input instead of reporting it and going on. */
   onError: 'skip' | 'fail';
   failedOut: string | undefined;
+  /** Rewrite every document, unchanged ones included (`--reembed`). */
+  reembed?: boolean;
   /**
    * Aborting stops reading and retrying; requests already in flight still complete (that is the
    * drain), so the signal never cancels a request.
@@ -37,8 +43,12 @@ export interface IngestServices {
   sink: PointSink;
   /** The collection's vector size: embeddings and precomputed vectors must have it. */
   dimensions: number;
-  /** Deletes chunks that documents no longer have; absent in `--dry-run`. */
-  surplus?: SurplusChunkDeleter;
+  /** Qdrant's side of sync: manifests, deletes, the end-of-run barrier. Absent in `--dry-run`. */
+  store?: DocumentStore;
+  /** The collection held no points at preflight, so there are no manifests to read. */
+  startedEmpty?: boolean;
+  /** The model and per-source markers kept in the collection's metadata. Absent in `--dry-run`. */
+  syncState?: SyncState;
 }
 
 export interface IngestOutcome {
@@ -49,11 +59,15 @@ export interface IngestOutcome {
   failedOut: { path: string; count: number } | undefined;
 }
 
+type Embedded = WorkItem & { vector: Float32Array };
+
 /**
  * discover -> read -> plan -> chunk -> embed -> upsert -> reconcile (DESIGN section 4). Each stage
  * is bounded, so memory follows batch sizes and concurrency, never the corpus. Problems with the
  * input are counted and reported through `events`; a fatal error (a service down past every
- * retry) or a signal stops reading, drains what is in flight and returns the counts so far.
+ * retry) or a signal stops reading, drains what is in flight and returns the counts so far. When
+ * the run drained cleanly, one last request waits until Qdrant has applied every write, so that a
+ * search issued after the run sees all of it.
  */
 export async function runIngest(
   options: IngestOptions,
@@ -71,47 +85,80 @@ export async function runIngest(
       )
     : undefined;
   const run = new IngestRun(config, stats, events, signal, options.onError, failedOut);
-  const upserts = upsertStage(run, services.sink);
+  const ledger = new DocumentLedger();
+  const store = services.store;
+  const upserts = upsertStage(run, services.sink, {
+    acknowledged: (items) => reconciler.acknowledged(items),
+    failed: (failure) => reconciler.failed(failure),
+  });
+  const syncState = services.syncState;
+  const reconciler = new Reconciler({
+    run,
+    store,
+    ledger,
+    recovering: (source) => syncState?.recovering(source) ?? false,
+    beginSource: (source) => syncState?.beginSource(source),
+    upsert: (item) => upserts.add(item),
+  });
   // Made when the first chunk needs embedding: a run of precomputed vectors never asks the embedder.
   let embeds: { stage: EmbedStage; info: EmbedderInfo } | undefined;
-  const reconciler = new Reconciler(services.surplus, run);
-
   // Items of a document that were counted but never handed to a stage because a fatal error came first.
   const neverSent: WorkItem[] = [];
+
   let fatal: unknown;
   try {
-    const planned = planStage(readStage(files, run));
-    for await (const chunked of chunkStage(planned, run)) {
-      await reconciler.track(chunked);
-      for (const [index, item] of chunked.items.entries()) {
-        try {
-          await send(item);
-        } catch (error) {
-          neverSent.push(...chunked.items.slice(index + 1));
-          throw error;
+    const planned = planStage(readStage(files, run), {
+      run,
+      ledger,
+      readManifests:
+        store && !services.startedEmpty ? (ids) => retried(() => store.readManifests(ids)) : undefined,
+      model: () => modelOf(services, options, run),
+      rewriteAll: options.reembed ?? false,
+    });
+    for await (const group of prefetched(prepareStage(chunkStage(planned, run), reconciler))) {
+      for (const chunked of group) {
+        if (chunked.duplicateOf) {
+          // The earlier occurrence must be settled first, so that this one is written last.
+          await drain();
+          await reconciler.prepareDuplicate(chunked);
+        }
+        reconciler.begin(chunked);
+        stats.chunks += chunked.items.length;
+        for (const [index, item] of chunked.items.entries()) {
+          try {
+            await send(item);
+          } catch (error) {
+            neverSent.push(...chunked.items.slice(index + 1));
+            throw error;
+          }
         }
       }
+      if (reconciler.fatal !== undefined) throw reconciler.fatal;
     }
-    await reconciler.flush();
+    await drain();
+    if (reconciler.fatal !== undefined) throw reconciler.fatal;
+    if (store && !config.ingest.wait) await retried(() => store.barrier());
+    // Whole again only when everything read is in Qdrant: otherwise the next run looks for strays.
+    if (stats.failed === 0) await syncState?.finishSources();
   } catch (error) {
     fatal = error;
   }
-  // Drain: whatever was read is embedded and upserted unless a stage is itself broken. The embed
-  // stage finishes first (its last batches feed the upsert stage); both wait for every request in
-  // flight even after a fatal error.
-  for (const stage of [embeds?.stage, upserts]) {
-    try {
-      await stage?.finish();
-    } catch (error) {
-      fatal ??= error;
-    }
-  }
-  // What a fatal error kept from Qdrant is reported and goes to --failed-out, never silently lost.
+  // Drain after a fatal error: whatever was read is embedded and upserted unless a stage is itself
+  // broken; every request in flight is waited for.
   if (fatal !== undefined) {
+    for (const finish of [() => embeds?.stage.finish(), () => upserts.finish(), () => reconciler.flush()]) {
+      try {
+        await finish();
+      } catch (error) {
+        fatal ??= error;
+      }
+    }
+    // What a fatal error kept from Qdrant is reported and goes to --failed-out, never silently lost.
     run.reportUnsent(
       [
         ...(embeds?.stage.takeUnsent() ?? []).map((item) => ({ item, stage: 'embed' as const })),
         ...upserts.takeUnsent().map((item) => ({ item, stage: 'upsert' as const })),
+        ...reconciler.takeHeld().map((item) => ({ item, stage: 'upsert' as const })),
         ...neverSent.map((item) => ({ item, stage: item.vector ? ('upsert' as const) : ('embed' as const) })),
       ],
       fatal,
@@ -125,10 +172,14 @@ export async function runIngest(
     failedOut: failedOut ? { path: failedOut.path, count: failedOut.count } : undefined,
   };
 
-  /** Precomputed vectors go straight to Qdrant, after a size check; the rest to the embedder. */
+  /** Precomputed vectors go straight on, after a size check; the rest to the embedder. */
   async function send(item: WorkItem): Promise<void> {
     if (!item.vector) {
-      embeds ??= await startEmbedding(run, services, upserts);
+      embeds ??= await startEmbedding(run, services, {
+        onward: (items) => routeAll(items),
+        failed: (failure) => reconciler.failed(failure),
+      });
+      stats.tokensEstimated += item.estimatedTokens;
       if (item.estimatedTokens > embeds.info.maxInputTokens) stats.truncated += 1;
       return embeds.stage.add(item);
     }
@@ -140,14 +191,47 @@ export async function runIngest(
         reason: `vector has ${item.vector.length} dimensions, the collection takes ${services.dimensions}`,
         severity: 'error',
       });
+      reconciler.failed({ item, stage: 'read', reason: 'bad vector' });
       return;
     }
     stats.chunksPrecomputed += 1;
-    await upserts.add(item as WorkItem & { vector: Float32Array });
+    await reconciler.route(item as Embedded);
+  }
+
+  /** Embedded batches on to the upsert stage; on a fatal error the rest are kept as unsent. */
+  async function routeAll(items: readonly Embedded[]): Promise<void> {
+    for (const [index, item] of items.entries()) {
+      try {
+        await reconciler.route(item);
+      } catch (error) {
+        neverSent.push(...items.slice(index + 1));
+        throw error;
+      }
+    }
+  }
+
+  /** Sends everything read and waits until every document is settled. */
+  async function drain(): Promise<void> {
+    do {
+      await embeds?.stage.finish();
+      await upserts.finish();
+      await reconciler.flush();
+    } while (reconciler.busy || upserts.pending > 0);
+  }
+
+  function retried<T>(operation: () => Promise<T>): Promise<T> {
+    return withRetry(operation, run.retryPolicy(config.ingest.maxRetries), {
+      signal,
+      onRetry: (event) => run.retried('qdrant', event),
+    });
   }
 }
 
-function upsertStage(run: IngestRun, sink: PointSink): UpsertStage {
+function upsertStage(
+  run: IngestRun,
+  sink: PointSink,
+  reconcile: Pick<Reconciler, 'acknowledged' | 'failed'>,
+): UpsertStage {
   const { config, stats } = run;
   return new UpsertStage(sink, {
     batchSize: config.ingest.batchSize,
@@ -155,12 +239,29 @@ function upsertStage(run: IngestRun, sink: PointSink): UpsertStage {
     parallel: config.ingest.parallel,
     retry: run.retryPolicy(config.ingest.maxRetries),
     stopRetries: run.signal,
-    onUpserted: (items, bytes, ms) => stats.recordUpsert(items.length, bytes, ms),
+    onUpserted: (items, bytes, ms) => {
+      stats.recordUpsert(items.length, bytes, ms);
+      reconcile.acknowledged(items);
+    },
     onFailed: (failures) => {
-      for (const failure of failures) run.fail(failure);
+      for (const failure of failures) {
+        run.fail(failure);
+        reconcile.failed(failure);
+      }
     },
     onRetry: (event) => run.retried('qdrant', event),
   });
+}
+
+/**
+ * The model part of text documents' fingerprints, checked against the model the collection was
+ * made with (a different one is refused unless `--reembed`).
+ */
+async function modelOf(services: IngestServices, options: IngestOptions, run: IngestRun): Promise<string> {
+  const info = await services.embedder.describe(run.signal);
+  const model = { id: info.modelId, dimensions: services.dimensions };
+  await services.syncState?.checkModel(model, options.config.collection.name, options.reembed ?? false);
+  return `${model.id}@${model.dimensions}`;
 }
 
 /**
@@ -170,14 +271,15 @@ function upsertStage(run: IngestRun, sink: PointSink): UpsertStage {
 async function startEmbedding(
   run: IngestRun,
   services: IngestServices,
-  upserts: UpsertStage,
+  next: { onward(items: Embedded[]): Promise<void>; failed(failure: ItemFailure): void },
 ): Promise<{ stage: EmbedStage; info: EmbedderInfo }> {
   const { config, stats } = run;
   const info = await services.embedder.describe(run.signal);
   for (const line of services.embedder.warnings) run.events.onWarning?.(line);
-  if (info.dimensions !== services.dimensions) {
+  const dimensions = await services.embedder.dimensions(run.signal);
+  if (dimensions !== services.dimensions) {
     throw new TabootError(
-      `the embedder (${info.modelId}, ${info.route}) makes ${info.dimensions}-dimensional embeddings, but ` +
+      `the embedder (${info.modelId}, ${info.route}) makes ${dimensions}-dimensional embeddings, but ` +
         `collection ${config.collection.name} takes ${services.dimensions}`,
       {
         hint: 'Point tei.url at the model the collection was made for, set tei.dimensions, or create a new collection.',
@@ -191,15 +293,19 @@ async function startEmbedding(
     dimensions: services.dimensions,
     stopRetries: run.signal,
     onEmbedded: async (items, result, ms) => {
+      stats.embedRequests += 1;
       stats.chunksEmbedded += items.length;
       stats.embedMs += ms;
       stats.tokensCounted += result.tokens ?? 0;
       stats.teiQueueMs += result.queueMs ?? 0;
       stats.teiInferenceMs += result.inferenceMs ?? 0;
-      await upserts.addAll(items);
+      await next.onward(items);
     },
     onFailed: (failures) => {
-      for (const failure of failures) run.fail(failure);
+      for (const failure of failures) {
+        run.fail(failure);
+        next.failed(failure);
+      }
     },
     onRetry: (event) => run.retried('tei', event),
   });

@@ -2,11 +2,14 @@ import type { Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
 import { ServiceError, TabootError } from '../errors.js';
 import { Qdrant } from '../qdrant/client.js';
+import { updateCollectionMetadata } from '../qdrant/collection-metadata.js';
 import { specFromCollectionInfo } from '../qdrant/collection-spec.js';
 import { getCollection } from '../qdrant/collections.js';
+import { QdrantDocumentStore } from '../qdrant/document-store.js';
 import { GrpcPointSink } from '../qdrant/grpc-point-sink.js';
-import { QdrantSurplusDeleter } from '../qdrant/surplus-deleter.js';
+import { payloadToJson } from '../qdrant/payload-json.js';
 import type { IngestServices } from './ingest.js';
+import { SyncState } from './sync-state.js';
 
 export interface PreparedIngest extends IngestServices {
   close(): Promise<void>;
@@ -18,16 +21,20 @@ export interface PreparedIngest extends IngestServices {
  * embedding, so that a run of precomputed vectors works with TEI down. Then the fast upsert sink.
  */
 export async function prepareIngest(config: Config): Promise<PreparedIngest> {
-  // One Qdrant client for the preflight and the surplus-chunk deletes: one connection.
+  // One Qdrant client for the preflight and sync's reads and deletes: one connection.
   const qdrant = new Qdrant(config.qdrant);
-  const dimensions = await collectionVectorSize(qdrant, config.collection.name);
+  const collection = await describeTarget(qdrant, config.collection.name);
   const embedder = createEmbedder(config.tei);
   const sink = new GrpcPointSink(config.qdrant, config.collection.name, config.ingest.wait);
   return {
     embedder,
     sink,
-    surplus: new QdrantSurplusDeleter(qdrant, config.collection.name),
-    dimensions,
+    store: new QdrantDocumentStore(qdrant, config.collection.name),
+    dimensions: collection.vectorSize,
+    startedEmpty: collection.points === 0,
+    syncState: new SyncState(collection.metadata, (entries) =>
+      updateCollectionMetadata(qdrant, config.collection.name, entries),
+    ),
     close: async () => {
       await Promise.all([sink.close(), embedder.close()]);
     },
@@ -35,9 +42,14 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
 }
 
 /** One `Collections/Get`: a missing collection is its NOT_FOUND, not a separate existence check. */
-async function collectionVectorSize(qdrant: Qdrant, name: string): Promise<number> {
+async function describeTarget(qdrant: Qdrant, name: string) {
   try {
-    return specFromCollectionInfo(await getCollection(qdrant, name)).vectorSize;
+    const info = await getCollection(qdrant, name);
+    return {
+      vectorSize: specFromCollectionInfo(info).vectorSize,
+      points: Number(info.pointsCount ?? 0n),
+      metadata: payloadToJson(info.config?.metadata ?? {}),
+    };
   } catch (error) {
     if (!(error instanceof ServiceError) || error.code !== 'NOT_FOUND') throw error;
     throw new TabootError(`collection ${name} does not exist in Qdrant at ${qdrant.url}`, {

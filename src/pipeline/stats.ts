@@ -8,8 +8,28 @@ export class IngestStats {
   bytesTotal = 0;
   filesDone = 0;
   bytesDone = 0;
+  /** Documents read (duplicates included), and what became of them. */
   documents = 0;
+  documentsNew = 0;
+  documentsChanged = 0;
+  /** Skipped: Qdrant already held exactly what this run would write. */
+  documentsUnchanged = 0;
+  /** No text to index (front matter only, whitespace): whatever Qdrant held of them is deleted. */
+  documentsEmpty = 0;
+  /** Document ids read more than once; each later occurrence replaced the earlier. */
+  duplicates = 0;
+  /** Stored documents marked as being rewritten before their new chunks were sent. */
+  documentsMarked = 0;
+  /** Stored documents of the ingested sources that were not read, deleted by `--prune`. */
+  documentsPruned = 0;
   chunks = 0;
+  /** Stored chunks deleted: surplus chunks of shrunk documents, chunks of emptied ones. */
+  chunksDeleted = 0;
+  /** Delete, mark and prune requests to Qdrant, and their time (ms, one at a time). */
+  deleteRequests = 0;
+  deleteMs = 0;
+  /** Requests sent to the embedder and answered. */
+  embedRequests = 0;
   /** Chunks sent to TEI and answered. */
   chunksEmbedded = 0;
   /** Chunks that arrived with a precomputed vector. */
@@ -21,6 +41,7 @@ export class IngestStats {
   failed = 0;
   warnings = 0;
   retries = 0;
+  /** Estimated tokens of the chunks sent to the embedder (precomputed vectors have none). */
   tokensEstimated = 0;
   /** Tokens TEI reported counting (`x-compute-tokens`), where it said. */
   tokensCounted = 0;

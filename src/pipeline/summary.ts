@@ -7,15 +7,36 @@ export interface IngestSummary {
   dry_run: boolean;
   interrupted: boolean;
   files: number;
+  /** Documents read, and what became of them (see DESIGN section 4, sync). */
   documents: number;
+  new: number;
+  changed: number;
+  /** Skipped: Qdrant already held exactly these. */
+  unchanged: number;
+  /** No text to index: whatever Qdrant held of them was deleted. */
+  empty: number;
+  /** Document ids read more than once; the last occurrence is what Qdrant holds. */
+  duplicates: number;
+  /** Stored documents no longer in the input, deleted by --prune. */
+  pruned: number;
   chunks: number;
   vectors: number;
+  /** Chunks that came with a vector, and chunks sent to the embedder and answered. */
+  precomputed: number;
+  embedded: number;
+  /** Requests to the embedder. */
+  embed_requests: number;
+  /** Stored chunks deleted (surplus of shrunk documents, chunks of emptied ones). */
+  chunks_deleted: number;
+  /** Delete, mark and prune requests sent to Qdrant. */
+  delete_requests: number;
   /** Input that could not be read (bad lines, files); reported with file:line. */
   skipped: number;
   /** Chunks that were read but could not be embedded or upserted. */
   failed: number;
   warnings: number;
   retries: number;
+  /** Estimated tokens of the chunks sent to the embedder. */
   tokens_estimated: number;
   /** Tokens TEI counted, from its `x-compute-tokens` headers. */
   tokens_counted: number;
@@ -30,6 +51,7 @@ export interface IngestSummary {
     chunk: number;
     embed: number;
     upsert: number;
+    delete: number;
     tei_queue: number;
     tei_inference: number;
   };
@@ -62,9 +84,20 @@ export function summarize(
     interrupted: context.interrupted,
     files: stats.filesTotal,
     documents: stats.documents,
+    new: stats.documentsNew,
+    changed: stats.documentsChanged,
+    unchanged: stats.documentsUnchanged,
+    empty: stats.documentsEmpty,
+    duplicates: stats.duplicates,
+    pruned: stats.documentsPruned,
     chunks: stats.chunks,
     // A dry run measures with a stand-in sink: nothing was sent, so nothing counts as upserted.
     vectors: context.dryRun ? 0 : stats.vectorsUpserted,
+    precomputed: stats.chunksPrecomputed,
+    embedded: context.dryRun ? 0 : stats.chunksEmbedded,
+    embed_requests: context.dryRun ? 0 : stats.embedRequests,
+    chunks_deleted: stats.chunksDeleted,
+    delete_requests: stats.deleteRequests,
     skipped: stats.skipped,
     failed: stats.failed,
     warnings: stats.warnings,
@@ -80,6 +113,7 @@ export function summarize(
       chunk: seconds(stats.chunkMs),
       embed: seconds(stats.embedMs),
       upsert: seconds(stats.upsertMs),
+      delete: seconds(stats.deleteMs),
       tei_queue: seconds(stats.teiQueueMs),
       tei_inference: seconds(stats.teiInferenceMs),
     },

@@ -103,9 +103,11 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(blogPosts.length).toBeGreaterThan(0);
     for (const post of blogPosts) expect(typeof post.payload.created_at).toBe('bigint');
 
+    // Nothing changed: the second run skips every document before chunking or embedding.
     const second = await ingest([corpus], env);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.summary!.vectors).toBe(summary.vectors);
+    expect(second.summary!.vectors).toBe(0);
+    expect(second.summary!.unchanged).toBe(summary.documents);
     expect(await pointCount(collection)).toBe(summary.vectors);
   });
 
@@ -405,6 +407,9 @@ describe('taboot ingest (built binary, test servers)', () => {
       Array.from({ length: guide.length }, (_, index) => index),
     );
     for (const point of guide) expect(Number(point.payload.chunk_count)).toBe(guide.length);
-    expect(points).toHaveLength(second.summary!.vectors);
+    // Only the changed document was rewritten; nothing else was added or left behind.
+    expect(second.summary!.vectors).toBe(guide.length);
+    expect(second.summary!.unchanged).toBe(1);
+    expect(points).toHaveLength(first.summary!.vectors - before + guide.length);
   });
 });

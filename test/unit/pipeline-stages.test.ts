@@ -110,25 +110,27 @@ class FakeEmbedder implements Embedder {
   requests: number[] = [];
   readonly warnings: string[] = [];
   constructor(
-    private readonly dimensions: number,
+    private readonly size: number,
     private readonly reject: (texts: readonly string[]) => Error | undefined = () => undefined,
   ) {}
   async describe(): Promise<EmbedderInfo> {
     return {
       modelId: 'fake',
-      dimensions: this.dimensions,
       limits: { maxInputs: 4, maxTokens: 1000, maxBytes: 1 << 20 },
       maxInputTokens: 512,
       route: 'fake',
     };
   }
   async close() {}
+  async dimensions() {
+    return this.size;
+  }
   async embed(texts: readonly string[]): Promise<EmbedResult> {
     this.requests.push(texts.length);
     const error = this.reject(texts);
     if (error) throw error;
     return {
-      vectors: texts.map(() => new Float32Array(this.dimensions)),
+      vectors: texts.map(() => new Float32Array(this.size)),
       tokens: texts.length * 3,
       queueMs: 1,
       inferenceMs: 2,

@@ -53,7 +53,7 @@ export async function runIngestScenario(
   const embedder = createEmbedder(config.tei, { concurrency: 1 });
   let dim: number;
   try {
-    dim = (await embedder.describe(signal)).dimensions;
+    dim = await embedder.dimensions(signal);
   } finally {
     await embedder.close();
   }

@@ -13,30 +13,28 @@ export interface ChunkedDocument extends PlannedDocument {
 }
 
 /**
- * Cuts each planned document into work items: Markdown and text by the chunker, a precomputed
- * vector as one point of the whole text, a chunk retried from `--failed-out` as itself. Counts
- * chunks and estimated tokens.
+ * Cuts each document to write into work items: Markdown and text by the chunker, a precomputed
+ * vector as one point of the whole text, a chunk retried from `--failed-out` as itself. A skipped
+ * document is not chunked at all. Each point's payload carries the document's fingerprint.
  */
 export async function* chunkStage(
-  planned: AsyncIterable<PlannedDocument>,
+  groups: AsyncIterable<PlannedDocument[]>,
   run: IngestRun,
-): AsyncGenerator<ChunkedDocument> {
+): AsyncGenerator<ChunkedDocument[]> {
   const { stats } = run;
-  for await (const plan of planned) {
-    stats.documents += 1;
+  for await (const group of groups) {
     const started = performance.now();
-    const items = workItemsFor(plan, run.config.ingest);
+    const chunked = group.map((plan) => ({
+      ...plan,
+      items: plan.action === 'skip' ? [] : workItemsFor(plan, run.config.ingest),
+    }));
     stats.chunkMs += performance.now() - started;
-    for (const item of items) {
-      stats.chunks += 1;
-      stats.tokensEstimated += item.estimatedTokens;
-    }
-    yield { ...plan, items };
+    yield chunked;
   }
 }
 
 function workItemsFor(
-  { document, retried }: PlannedDocument,
+  { document, retried, fingerprint }: PlannedDocument,
   settings: { chunkTokens: number; chunkOverlap: number },
 ): WorkItem[] {
   if (retried) {
@@ -49,17 +47,18 @@ function workItemsFor(
     const chunk = { chunkIndex: retried.chunkIndex, text: document.text, section: retried.section };
     return [workItem(restored, chunk, retried.chunkCount, estimateTokens(document.text))];
   }
+  const fingerprinted = { ...document, docHash: fingerprint };
   // A precomputed vector belongs to the whole text: it is one point, never re-chunked.
   if (document.vector) {
     const chunk = { chunkIndex: 0, text: document.text, section: '' };
-    return [workItem(document, chunk, 1, estimateTokens(document.text))];
+    return [workItem(fingerprinted, chunk, 1, estimateTokens(document.text))];
   }
   const chunks = chunkMarkdown(document.text, {
     chunkTokens: settings.chunkTokens,
     chunkOverlap: settings.chunkOverlap,
     format: document.format,
   });
-  return chunks.map((chunk) => workItem(document, chunk, chunks.length, chunk.estimatedTokens));
+  return chunks.map((chunk) => workItem(fingerprinted, chunk, chunks.length, chunk.estimatedTokens));
 }
 
 function workItem(

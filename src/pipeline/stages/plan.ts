@@ -1,16 +1,121 @@
+import type { StoredManifest } from '../../qdrant/document-store.js';
 import type { SourceDocument } from '../../sources/document.js';
+import type { DocumentLedger, LedgerEntry } from '../document-ledger.js';
 import { asRetriedChunk, type RetriedChunk } from '../failed-chunks.js';
+import { fingerprint } from '../fingerprint.js';
+import type { IngestRun } from '../ingest-run.js';
 
-/** A document with what the run will do with it. */
+/**
+ * What the run does with a document. `skip`: Qdrant already holds exactly what this run would
+ * write. `write`: chunk, embed and upsert it, then bring its stored chunks in line. `retry`: a chunk
+ * read back from `--failed-out`, written alone under its old identity.
+ */
+export type PlanAction = 'write' | 'skip' | 'retry';
+
 export interface PlannedDocument {
   document: SourceDocument;
-  /** A chunk read back from `--failed-out`: one chunk of its document, written under its old identity. */
+  action: PlanAction;
+  /** The fingerprint its points carry as `doc_hash` ('' for a retried chunk, which keeps its own). */
+  fingerprint: string;
+  /** What Qdrant holds of the document before this write, when it holds its chunk 0. */
+  stored: StoredManifest | undefined;
   retried: RetriedChunk | undefined;
+  /** Set when this run read the same document id before: this occurrence replaces that one. */
+  duplicateOf: LedgerEntry | undefined;
 }
 
-/** Decides, for each document read, what the rest of the pipeline does with it. */
-export async function* planStage(documents: AsyncIterable<SourceDocument>): AsyncGenerator<PlannedDocument> {
+export interface PlanContext {
+  run: IngestRun;
+  ledger: DocumentLedger;
+  /** Reads stored manifests; absent when nothing can be stored yet (a dry run, an empty collection). */
+  readManifests: ((docIds: readonly string[]) => Promise<Map<string, StoredManifest>>) | undefined;
+  /** The model key of the fingerprint, learned when the first document to embed is planned. */
+  model: () => Promise<string>;
+  /** `--reembed`: rewrite every document even when its fingerprint is unchanged. */
+  rewriteAll: boolean;
+  /** Documents per manifest read, and the most text a group holds in memory. */
+  groupDocuments?: number;
+  groupBytes?: number;
+}
+
+const defaultGroupDocuments = 1000;
+const defaultGroupBytes = 16 * 1024 * 1024;
+
+/**
+ * Decides, for each document read, what the rest of the pipeline does with it, a group of
+ * documents at a time: one `Points/Get` of the group's chunk-0 manifests, so that a document whose
+ * fingerprint Qdrant already holds is skipped before it is chunked or embedded. A document id read
+ * twice is reported; the later occurrence is written over the earlier one (the last wins).
+ */
+export async function* planStage(
+  documents: AsyncIterable<SourceDocument>,
+  context: PlanContext,
+): AsyncGenerator<PlannedDocument[]> {
+  const maxDocuments = context.groupDocuments ?? defaultGroupDocuments;
+  const maxBytes = context.groupBytes ?? defaultGroupBytes;
+  let group: SourceDocument[] = [];
+  let bytes = 0;
   for await (const document of documents) {
-    yield { document, retried: asRetriedChunk(document) };
+    group.push(document);
+    bytes += document.text.length;
+    if (group.length >= maxDocuments || bytes >= maxBytes) {
+      yield await planGroup(group, context);
+      group = [];
+      bytes = 0;
+    }
   }
+  if (group.length > 0) yield await planGroup(group, context);
+}
+
+async function planGroup(group: SourceDocument[], context: PlanContext): Promise<PlannedDocument[]> {
+  const { ledger, run } = context;
+  const planned: PlannedDocument[] = [];
+  const lookups: PlannedDocument[] = [];
+  const model = group.some((document) => !document.vector && !asRetriedChunk(document))
+    ? await context.model()
+    : '';
+  const settings = {
+    chunkTokens: run.config.ingest.chunkTokens,
+    chunkOverlap: run.config.ingest.chunkOverlap,
+    model,
+  };
+  for (const document of group) {
+    const retried = asRetriedChunk(document);
+    if (retried) {
+      planned.push({
+        document,
+        action: 'retry',
+        fingerprint: '',
+        stored: undefined,
+        retried,
+        duplicateOf: undefined,
+      });
+      continue;
+    }
+    const duplicateOf = ledger.get(document.docId);
+    if (duplicateOf) run.duplicate(document, duplicateOf);
+    const entry: PlannedDocument = {
+      document,
+      action: 'write',
+      fingerprint: fingerprint(document, settings),
+      stored: undefined,
+      retried: undefined,
+      duplicateOf,
+    };
+    planned.push(entry);
+    if (duplicateOf) continue;
+    // Recorded now, with its chunk count filled in when it is written or skipped.
+    ledger.set(document.docId, { file: document.file, line: document.line, chunkCount: 0 });
+    lookups.push(entry);
+  }
+  if (context.readManifests && lookups.length > 0) {
+    const manifests = await context.readManifests(lookups.map((entry) => entry.document.docId));
+    for (const entry of lookups) {
+      entry.stored = manifests.get(entry.document.docId);
+      if (entry.stored && entry.stored.fingerprint === entry.fingerprint && !context.rewriteAll) {
+        entry.action = 'skip';
+      }
+    }
+  }
+  return planned;
 }

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import type { SourceDocument } from '../sources/document.js';
+
+/** Chunk boundaries and texts change when this does: part of every text document's fingerprint. */
+export const chunkerVersion = '1';
+
+/** What, besides a document's own content, decides the points it becomes. */
+export interface FingerprintSettings {
+  chunkTokens: number;
+  chunkOverlap: number;
+  /** The model the collection's vectors are made with, and their size: `Qwen/Qwen3-Embedding-0.6B@1024`. */
+  model: string;
+}
+
+/**
+ * A document's fingerprint, stored as `doc_hash` on each of its points: sha256 over its content
+ * hash (text, payload fields and any precomputed vector) and, for text to be chunked and embedded,
+ * the chunker version, the chunk settings and the model. Equal fingerprints mean the points in
+ * Qdrant are exactly what this run would write, so the document is skipped. A precomputed vector
+ * does not depend on the chunker or the model, so they are left out of its fingerprint.
+ */
+export function fingerprint(document: SourceDocument, settings: FingerprintSettings): string {
+  const hash = createHash('sha256').update(document.docHash);
+  if (!document.vector) {
+    hash.update(
+      `\0chunker=${chunkerVersion};tokens=${settings.chunkTokens};overlap=${settings.chunkOverlap};` +
+        `model=${settings.model}`,
+    );
+  }
+  return hash.digest('hex');
+}

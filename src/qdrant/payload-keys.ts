@@ -1,0 +1,19 @@
+/**
+ * The payload keys taboot writes on every point (DESIGN section 3). Sync reads them back: `doc_hash`
+ * and `chunk_count` on chunk 0 are a document's manifest, `doc_id`, `source` and `chunk_index`
+ * select a document's or a source's points.
+ */
+export const payloadKeys = {
+  docId: 'doc_id',
+  source: 'source',
+  chunkIndex: 'chunk_index',
+  chunkCount: 'chunk_count',
+  /** The document's fingerprint: its text, payload, chunking settings and embedding model. */
+  docHash: 'doc_hash',
+  content: 'content',
+  section: 'section',
+  title: 'title',
+} as const;
+
+/** Fields that sync filters on: without a payload index, each filter scans the collection. */
+export const syncIndexedFields = [payloadKeys.docId, payloadKeys.source, payloadKeys.chunkIndex] as const;
