@@ -104,7 +104,7 @@ export class Batcher {
         }),
     );
     this.stats.backend.queued = this.queued;
-    this.metrics.queueSize += inputs.length;
+    this.metrics.queueSize = this.queued;
     this.notify();
     return promises;
   }
