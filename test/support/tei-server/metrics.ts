@@ -78,11 +78,7 @@ const durationBuckets = Array.from({ length: 35 }, (_, i) => 0.00001 * 1.5 ** (i
 const powersOfTwo = (n: number) => Array.from({ length: n }, (_, i) => 2 ** i);
 
 /** The test server's own counters (see the module comment), registered at 0. */
-export const backendCounters = [
-  'te_backend_busy_seconds',
-  'te_backend_tokens',
-  'te_backend_padded_tokens',
-] as const;
+const backendCounters = ['te_backend_busy_seconds', 'te_backend_tokens', 'te_backend_padded_tokens'] as const;
 
 export class TeiMetrics {
   private readonly counters = new Map<string, number>();
