@@ -124,7 +124,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     );
     expect(stdout).toContain('pid 2817  /usr/local/bin/text-embeddings-router (TEI)  5.1 GiB');
     expect(stdout).toContain(`TEI  ${stack.teiUrl}  up`);
-    expect(stdout).toMatch(/model \S+ \(float16\), TEI 1\.9\.0/);
+    expect(stdout).toMatch(/model \S+ \(float16\), TEI 1\.9\.3/);
     expect(stdout).toContain('max batch tokens 16,384, max client batch 32, max concurrent requests 512');
     expect(stdout).toMatch(new RegExp(`Qdrant  ${stack.qdrantUrl}  up  1\\.19\\.0`));
     expect(stdout).toContain('GPU indexing unknown: REST URL unknown: pass --qdrant-rest-url');
@@ -170,7 +170,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     expect(Object.keys(report.tei[0]!).sort()).toEqual(['error', 'info', 'metrics', 'status', 'url']);
     expect(report.tei[0]).toMatchObject({
       status: 'up',
-      info: { maxBatchTokens: 16_384, maxClientBatchSize: 32, version: '1.9.0', modelDtype: 'float16' },
+      info: { maxBatchTokens: 16_384, maxClientBatchSize: 32, version: '1.9.3', modelDtype: 'float16' },
       metrics: { available: true, queueSize: 0 },
     });
     expect(report.qdrant).toMatchObject({

@@ -68,6 +68,19 @@ describe('taboot search (built binary, test servers)', () => {
     expect(String(top.payload.section)).toContain('Labels');
   });
 
+  it('answers a natural question with a scrape configuration first, not with pages about queries', async () => {
+    // Sent as `Instruct: Given a web search query, retrieve relevant passages...\nQuery:how do I ...`:
+    // the instruction must not make pages about "query" and "search" win, as with a real model.
+    const result = await search(['how do I configure scrape intervals', '--json', '--limit', '3']);
+    expect(result.code, result.stderr).toBe(0);
+    const top = result.hits![0]!;
+    expect(String(top.payload.content)).toContain('scrape_configs');
+    expect(String(top.payload.content)).toContain('scrape_interval');
+    expect(`${top.payload.section} ${top.payload.content}`).toMatch(/configur/i);
+    for (const hit of result.hits!)
+      expect(`${hit.payload.doc_id} ${hit.payload.section}`).not.toMatch(/query/i);
+  });
+
   it('filters with --filter kind=article to blog posts only', async () => {
     const result = await search(['prometheus release', '--filter', 'kind=article', '--json']);
     expect(result.code, result.stderr).toBe(0);

@@ -120,18 +120,26 @@ suite('fault injection', () => {
 });
 
 suite('concurrency limit', () => {
-  it('answers 429 to a single input when every permit is taken, while batches wait their turn', async () => {
-    const server = await start({ maxConcurrentRequests: 1 });
-    server.faults.latencyMs = 200;
-    const first = teiCall(server.url, 'POST', '/embed', { inputs: ['holds the only permit'] });
+  it('answers 429 to a single input and to a batch when too few permits are left (try_acquire per input)', async () => {
+    const server = await start({ maxConcurrentRequests: 2 });
+    server.faults.latencyMs = 60_000;
+    const holding = teiCall(server.url, 'POST', '/embed', { inputs: ['holds one permit'] }).catch(
+      () => undefined,
+    );
     await until(() => server.stats.inFlightInputs === 1);
-    const overloaded = await teiCall(server.url, 'POST', '/embed', { inputs: 'single input' });
-    expect(overloaded.status).toBe(429);
-    expect(overloaded.json).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
-    const waiting = teiCall(server.url, 'POST', '/embed', { inputs: ['queued', 'behind it'] });
-    expect((await first).status).toBe(200);
-    expect((await waiting).status).toBe(200);
-    expect(server.stats.maxInFlightInputs).toBe(1);
+    const batch = await teiCall(server.url, 'POST', '/embed', { inputs: ['needs', 'two permits'] });
+    expect(batch.status).toBe(429);
+    expect(batch.json).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
+    expect(server.stats.inFlightInputs).toBe(1);
+    const second = teiCall(server.url, 'POST', '/embed', { inputs: 'takes the last one' }).catch(
+      () => undefined,
+    );
+    await until(() => server.stats.inFlightInputs === 2);
+    const single = await teiCall(server.url, 'POST', '/embed', { inputs: 'single input' });
+    expect(single.status).toBe(429);
+    expect(server.stats.maxInFlightInputs).toBe(2);
+    await server.close();
+    await Promise.all([holding, second]);
   });
 });
 
@@ -182,13 +190,13 @@ suite('options and stats', () => {
     expect(server.stats.promptTokens).toBe(2 + 3 + 8);
   });
 
-  it('answers 413 for an input over max_input_length when auto_truncate is off', async () => {
+  it('answers 422 for an input over max_input_length when auto_truncate is off', async () => {
     const server = await start({ maxInputLength: 8, autoTruncate: false });
     const reply = await teiCall(server.url, 'POST', '/v1/embeddings', { input: 'a b c d e f g h i j' });
-    expect(reply.status).toBe(413);
+    expect(reply.status).toBe(422);
     expect(reply.json).toEqual({
       message: 'Input validation error: `inputs` must have less than 8 tokens. Given: 11',
-      code: 413,
+      code: 422,
       type: 'Validation',
     });
   });
@@ -201,7 +209,7 @@ suite('options and stats', () => {
       Number(plain.headers['x-compute-tokens']),
     );
     const unknown = await teiCall(server.url, 'POST', '/embed', { inputs: 'x', prompt_name: 'nope' });
-    expect(unknown.status).toBe(413);
+    expect(unknown.status).toBe(422);
     expect((unknown.json as { error: string }).error).toContain('`default-prompt-name` is set to `nope`');
   });
 
@@ -292,13 +300,13 @@ suite('rerank', () => {
     });
   });
 
-  it('/rerank answers 400 Empty for no texts and 413 over the batch size', async () => {
+  it('/rerank answers 400 Empty for no texts and 422 over the batch size', async () => {
     const server = await start({ maxClientBatchSize: 2 });
     const empty = await teiCall(server.url, 'POST', '/rerank', { query: 'q', texts: [] });
     expect(empty.status).toBe(400);
     expect(empty.json).toEqual({ error: '`texts` cannot be empty', error_type: 'Empty' });
     const tooMany = await teiCall(server.url, 'POST', '/rerank', { query: 'q', texts: ['a', 'b', 'c'] });
-    expect(tooMany.status).toBe(413);
+    expect(tooMany.status).toBe(422);
     expect(tooMany.json).toEqual({
       error: 'batch size 3 > maximum allowed batch size 2',
       error_type: 'Validation',

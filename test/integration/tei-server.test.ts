@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosine, decodeBase64Floats, norm, type TeiReply, teiCall } from '../support/tei-server/client.js';
 import { startTeiServer, type TeiTestServer } from '../support/tei-server/index.js';
@@ -48,6 +49,7 @@ const timingHeaderNames = [
 
 function expectTimingHeaders(reply: TeiReply): void {
   for (const name of timingHeaderNames) expect(reply.headers[name], name).toMatch(/^\d+$/);
+  expect(reply.headers['x-compute-type']).toMatch(/\S/);
 }
 
 describe('TEI health, info and metrics', () => {
@@ -61,6 +63,7 @@ describe('TEI health, info and metrics', () => {
     expect(info).toMatchObject({
       model_id: expect.any(String),
       model_dtype: expect.any(String),
+      served_model_name: expect.any(String),
       model_type: { embedding: { pooling: expect.any(String) } },
       max_concurrent_requests: expect.any(Number),
       max_input_length: expect.any(Number),
@@ -74,6 +77,9 @@ describe('TEI health, info and metrics', () => {
       expect.arrayContaining(['model_sha', 'max_batch_requests', 'sha', 'docker_label']),
     );
     expect(maxInputLength).toBeLessThanOrEqual(info.max_batch_tokens as number);
+    // null unless set; TEI's CPU backend forces 4.
+    const maxBatchRequests = info.max_batch_requests;
+    expect(maxBatchRequests === null || Number.isInteger(maxBatchRequests)).toBe(true);
   });
 
   it('GET /metrics exposes te_* Prometheus series after an embed', async () => {
@@ -87,6 +93,40 @@ describe('TEI health, info and metrics', () => {
 
   it('an unknown route answers 404', async () => {
     expect((await post('/no-such-route', {})).status).toBe(404);
+  });
+});
+
+describe('headers on every answer', () => {
+  it('carries vary and access-control-allow-origin: * on successes, errors and 404s', async () => {
+    const replies = [
+      await get('/health'),
+      await get('/info'),
+      await post('/embed', { inputs: 'cors' }),
+      await post('/embed', { inputs: [] }),
+      await post('/no-such-route', {}),
+    ];
+    for (const reply of replies) {
+      expect(reply.headers['access-control-allow-origin']).toBe('*');
+      expect(reply.headers.vary).toMatch(/origin/i);
+    }
+  });
+
+  it('sends x-compute-type and timings on success and no x-* header on an error', async () => {
+    expectTimingHeaders(await post('/embed', { inputs: 'headers' }));
+    const failed = await post('/embed', { inputs: 'x', dimensions: 0 });
+    expect(failed.status).toBe(422);
+    expect(Object.keys(failed.headers).filter((name) => name.startsWith('x-'))).toEqual([]);
+  });
+
+  it('answers a CORS preflight allowing GET and POST', async () => {
+    const response = await request(new URL('/embed', url), {
+      method: 'OPTIONS',
+      headers: { origin: 'http://example.com', 'access-control-request-method': 'POST' },
+    });
+    await response.body.dump();
+    expect(response.statusCode).toBe(200);
+    expect(String(response.headers['access-control-allow-methods'])).toMatch(/GET.*POST/);
+    expect(response.headers['access-control-allow-origin']).toBe('*');
   });
 });
 
@@ -141,10 +181,13 @@ describe('POST /embed', () => {
     expect(cosine(query!, related!)).toBeGreaterThan(cosine(query!, unrelated!) + 0.1);
   });
 
-  it('answers 400 Empty for an empty batch', async () => {
+  it('answers 400 Empty, with the validation prefix, for an empty batch', async () => {
     const reply = await post('/embed', { inputs: [] });
     expect(reply.status).toBe(400);
-    expect(reply.json).toEqual({ error: '`inputs` cannot be empty', error_type: 'Empty' });
+    expect(reply.json).toEqual({
+      error: 'Input validation error: `inputs` cannot be empty',
+      error_type: 'Empty',
+    });
   });
 
   it('answers 400 Empty for an empty string', async () => {
@@ -156,19 +199,19 @@ describe('POST /embed', () => {
     });
   });
 
-  it('answers 413 Validation for a batch over max_client_batch_size', async () => {
+  it('answers 422 Validation for a batch over max_client_batch_size', async () => {
     const size = maxClientBatchSize + 1;
     const reply = await post('/embed', { inputs: Array.from({ length: size }, (_, i) => `text ${i}`) });
-    expect(reply.status).toBe(413);
+    expect(reply.status).toBe(422);
     expect(reply.json).toEqual({
       error: `batch size ${size} > maximum allowed batch size ${maxClientBatchSize}`,
       error_type: 'Validation',
     });
   });
 
-  it('answers 413 Validation for an input over max_input_length tokens without truncate', async () => {
+  it('answers 422 Validation for an input over max_input_length tokens without truncate', async () => {
     const reply = await post('/embed', { inputs: 'alpha '.repeat(maxInputLength + 10), truncate: false });
-    expect(reply.status).toBe(413);
+    expect(reply.status).toBe(422);
     const body = reply.json as { error: string; error_type: string };
     expect(body.error_type).toBe('Validation');
     expect(body.error).toMatch(
@@ -176,6 +219,15 @@ describe('POST /embed', () => {
         `^Input validation error: \`inputs\` must have less than ${maxInputLength} tokens. Given: \\d+$`,
       ),
     );
+  });
+
+  it('answers 422 Validation for dimensions 0', async () => {
+    const reply = await post('/embed', { inputs: 'x', dimensions: 0 });
+    expect(reply.status).toBe(422);
+    expect(reply.json).toEqual({
+      error: 'Input validation error: `dimensions` should be positive',
+      error_type: 'Validation',
+    });
   });
 
   it('truncates an over-long input to max_input_length tokens with truncate', async () => {
@@ -235,15 +287,25 @@ describe('POST /v1/embeddings', () => {
   it('answers errors OpenAI-shaped: {message, code, type}', async () => {
     const empty = await post('/v1/embeddings', { input: [] });
     expect(empty.status).toBe(400);
-    expect(empty.json).toEqual({ message: '`inputs` cannot be empty', code: 400, type: 'Empty' });
+    expect(empty.json).toEqual({
+      message: 'Input validation error: `inputs` cannot be empty',
+      code: 400,
+      type: 'Empty',
+    });
     const size = maxClientBatchSize + 1;
     const tooMany = await post('/v1/embeddings', { input: Array.from({ length: size }, () => 'x') });
-    expect(tooMany.status).toBe(413);
+    expect(tooMany.status).toBe(422);
     expect(tooMany.json).toEqual({
       message: `batch size ${size} > maximum allowed batch size ${maxClientBatchSize}`,
-      code: 413,
+      code: 422,
       type: 'Validation',
     });
+  });
+
+  it('names the served model whatever model the request asked for', async () => {
+    const reply = await post('/v1/embeddings', { input: 'x', model: 'some-other-model' });
+    expect(reply.status).toBe(200);
+    expect((reply.json as { model: string }).model).toBe(info.served_model_name);
   });
 });
 
@@ -265,6 +327,12 @@ describe('POST /tokenize', () => {
     expect(normal.every((token) => Number.isInteger(token.id))).toBe(true);
     const special = tokens!.filter((token) => token.special);
     expect(special.every((token) => token.start === null && token.stop === null)).toBe(true);
+  });
+
+  it('answers 400 Empty without the validation prefix for an empty batch', async () => {
+    const reply = await post('/tokenize', { inputs: [] });
+    expect(reply.status).toBe(400);
+    expect(reply.json).toEqual({ error: '`inputs` cannot be empty', error_type: 'Empty' });
   });
 
   it('leaves special tokens out with add_special_tokens=false', async () => {

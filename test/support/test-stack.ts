@@ -2,6 +2,8 @@
  * Starts the Qdrant gRPC and TEI HTTP test servers in the foreground, for trying the CLI by hand:
  *
  *   npm run test-stack -- --qdrant-port 6334 --tei-port 8080
+ *   npm run test-stack -- --tei-service-rate 20000 --tei-padded    # TEI batching like a GPU
+ *   npm run test-stack -- --tei-flavor openai                      # an OpenAI-compatible server
  *
  * Prints one line containing `ready` once both listen; stops cleanly on SIGINT/SIGTERM.
  */
@@ -12,7 +14,11 @@ import { startTeiServer } from './tei-server/index.js';
 const usage = `usage: npm run test-stack -- [--qdrant-port <p>] [--tei-port <p>] [--host <h>]
        [--dimensions <n>] [--qdrant-api-key <k>] [--tei-api-key <k>] [--indexing-delay-ms <ms>]
        [--reranker overlap|reverse]
-Ports default to 0 (any free port).`;
+       [--tei-service-rate <tokens/s>] [--tei-padded] [--tei-max-batch-requests <n>]
+       [--tei-flavor tei|openai]
+Ports default to 0 (any free port). --tei-service-rate makes TEI run one batch at a time for
+tokens / rate seconds (rows x longest row with --tei-padded); /metrics then reports
+te_backend_busy_seconds. --tei-flavor openai serves /v1/embeddings and /v1/models only.`;
 
 function portOf(value: string | undefined, flag: string): number {
   const port = Number(value ?? 0);
@@ -21,6 +27,32 @@ function portOf(value: string | undefined, flag: string): number {
     process.exit(2);
   }
   return port;
+}
+
+/** The TEI batching and flavor flags: `--tei-service-rate`, `--tei-padded`, `--tei-max-batch-requests`, `--tei-flavor`. */
+function teiModeOptions(values: Record<string, string | boolean | undefined>) {
+  const rate = values['tei-service-rate'] as string | undefined;
+  const serviceRate = rate === undefined ? undefined : Number(rate);
+  if (serviceRate !== undefined && !(serviceRate > 0 && Number.isFinite(serviceRate))) {
+    console.error(
+      `Expected \`--tei-service-rate\` to be a positive number of tokens per second, got \`${rate}\`\n${usage}`,
+    );
+    process.exit(2);
+  }
+  const requests = values['tei-max-batch-requests'] as string | undefined;
+  const maxBatchRequests = requests === undefined ? undefined : Number(requests);
+  if (maxBatchRequests !== undefined && !(Number.isInteger(maxBatchRequests) && maxBatchRequests > 0)) {
+    console.error(
+      `Expected \`--tei-max-batch-requests\` to be a positive integer, got \`${requests}\`\n${usage}`,
+    );
+    process.exit(2);
+  }
+  const flavor = (values['tei-flavor'] as string | undefined) ?? 'tei';
+  if (flavor !== 'tei' && flavor !== 'openai') {
+    console.error(`Expected \`--tei-flavor\` to be \`tei\` or \`openai\`, got \`${flavor}\`\n${usage}`);
+    process.exit(2);
+  }
+  return { serviceRate, padded: values['tei-padded'] === true, maxBatchRequests, flavor } as const;
 }
 
 async function main(): Promise<void> {
@@ -36,6 +68,10 @@ async function main(): Promise<void> {
         'tei-api-key': { type: 'string' },
         'indexing-delay-ms': { type: 'string' },
         reranker: { type: 'string' },
+        'tei-service-rate': { type: 'string' },
+        'tei-padded': { type: 'boolean' },
+        'tei-max-batch-requests': { type: 'string' },
+        'tei-flavor': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -48,6 +84,7 @@ async function main(): Promise<void> {
     return;
   }
   const host = values.host as string;
+  const teiMode = teiModeOptions(values);
   const qdrant = await startQdrantServer({
     host,
     port: portOf(values['qdrant-port'] as string | undefined, '--qdrant-port'),
@@ -60,8 +97,15 @@ async function main(): Promise<void> {
     dimensions: values.dimensions ? Number(values.dimensions) : undefined,
     apiKey: values['tei-api-key'] as string | undefined,
     reranker: values.reranker === 'reverse' ? 'reverse' : 'overlap',
+    ...teiMode,
   });
-  console.log(`test stack ready: qdrant ${qdrant.url} (gRPC), tei ${tei.url}`);
+  const teiNote = [
+    teiMode.flavor === 'openai' ? 'OpenAI-compatible' : '',
+    teiMode.serviceRate ? `${teiMode.serviceRate} tokens/s${teiMode.padded ? ' padded' : ''}` : '',
+  ].filter(Boolean);
+  console.log(
+    `test stack ready: qdrant ${qdrant.url} (gRPC), tei ${tei.url}${teiNote.length ? ` (${teiNote.join(', ')})` : ''}`,
+  );
   console.log(`  export TABOOT_QDRANT_URL=${qdrant.url} TABOOT_TEI_URL=${tei.url}`);
 
   let stopping = false;

@@ -1,11 +1,14 @@
 import { endianness } from 'node:os';
 import { hashString } from './tokenizer.js';
+import { functionWordWeight, isFunctionWord, stem, withoutInstruction } from './word-features.js';
 
 /**
  * Deterministic embeddings from hashed word features: each lower-cased word adds ±1 to four
- * dimensions (the first of them always within the leading 32, so Matryoshka prefixes keep every word),
- * and its character trigrams add a little on top so that inflections ("scrape", "scraping") stay close.
- * Texts that share words therefore have a high cosine; unrelated texts are near orthogonal.
+ * dimensions chosen by its stem (the first of them always within the leading 32, so Matryoshka
+ * prefixes keep every word), and its character trigrams add a little on top so that inflections
+ * ("scrape", "scraping") stay close. Function words weigh a tenth, and a Qwen3 query instruction adds
+ * nothing (see word-features.ts). Texts that share content words therefore have a high cosine;
+ * unrelated texts are near orthogonal.
  */
 
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
@@ -21,17 +24,18 @@ const trigramWeight = 0.3;
 export function embedInto(out: Float32Array, text: string): void {
   out.fill(0);
   const dims = out.length;
-  const lowered = text.toLowerCase();
+  const lowered = withoutInstruction(text).toLowerCase();
   let words = 0;
   WORD.lastIndex = 0;
   for (let match = WORD.exec(lowered); match !== null; match = WORD.exec(lowered)) {
     const word = match[0];
     words++;
-    const base = hashString(word);
+    const { base, weight } = featuresOf(word);
+    const trigram = trigramWeight * weight;
     for (let j = 0; j < wordFeatures; j++) {
       const h = mix(base + Math.imul(j, 0x9e3779b9));
       const range = j === 0 ? Math.min(dims, matryoshkaFloor) : dims;
-      out[h % range]! += h & 0x80000000 ? -1 : 1;
+      out[h % range]! += h & 0x80000000 ? -weight : weight;
     }
     // Trigrams of `^word$`, hashed in place (0x5e is '^', 0x24 is '$').
     const last = word.length + 1;
@@ -42,7 +46,7 @@ export function embedInto(out: Float32Array, text: string): void {
         t = Math.imul(t ^ code, 0x01000193);
       }
       const h = mix(t);
-      out[h % dims]! += h & 0x80000000 ? -trigramWeight : trigramWeight;
+      out[h % dims]! += h & 0x80000000 ? -trigram : trigram;
     }
   }
   if (words === 0) {
@@ -109,6 +113,26 @@ export function vectorBase64(vector: Float32Array): string {
 }
 
 const littleEndian = endianness() === 'LE';
+
+interface WordFeatures {
+  /** Hash of the word's stem, which picks its dimensions. */
+  base: number;
+  weight: number;
+}
+
+/** A word's features, cached: word frequencies are Zipfian, so nearly every lookup hits. */
+function featuresOf(word: string): WordFeatures {
+  let features = wordCache.get(word);
+  if (features === undefined) {
+    if (wordCache.size >= wordCacheSize) wordCache.clear();
+    features = { base: hashString(stem(word)), weight: isFunctionWord(word) ? functionWordWeight : 1 };
+    wordCache.set(word, features);
+  }
+  return features;
+}
+
+const wordCache = new Map<string, WordFeatures>();
+const wordCacheSize = 100_000;
 
 function mix(value: number): number {
   let h = value >>> 0;

@@ -1,17 +1,19 @@
 /**
- * TEI 1.9's error vocabulary, as router/src/lib.rs and router/src/http/server.rs define it: native routes
+ * TEI 1.9.3's error vocabulary, as router/src/lib.rs and router/src/http/server.rs define it: native routes
  * answer `{"error", "error_type"}` with the Rust enum's variant name (`"Validation"`, capitalised),
- * `/v1/embeddings` answers `{"message", "code", "type"}`. Status by type: Empty 400, Validation 413
- * (batch size, input too long), Tokenizer 422, Backend 424, Overloaded 429, Unhealthy 503.
+ * `/v1/embeddings` answers `{"message", "code", "type"}`. Status by type (server.rs,
+ * `impl From<&ErrorType> for StatusCode`): Empty 400, Validation 422, Tokenizer 422, Backend 424,
+ * Overloaded 429, Unhealthy 503. Errors raised in core (`TextEmbeddingsError`) carry their Display
+ * prefix: `Input validation error: ` for Validation and Empty, `Backend error: ` for Backend.
  * Body-extraction failures are axum's plain-text rejections (400 syntax, 415 content type, 413 size,
- * 422 shape).
+ * 422 shape); 413 is only ever the body limit.
  */
 
 export type TeiErrorType = 'Unhealthy' | 'Backend' | 'Overloaded' | 'Validation' | 'Tokenizer' | 'Empty';
 
 const statusByType: Record<TeiErrorType, number> = {
   Empty: 400,
-  Validation: 413,
+  Validation: 422,
   Tokenizer: 422,
   Backend: 424,
   Overloaded: 429,
@@ -49,20 +51,28 @@ export class Rejection extends Error {
   }
 }
 
+const validation = 'Input validation error: ';
+
 export const messages = {
+  /** A batch route's own check (router): no prefix. */
   emptyBatch: '`inputs` cannot be empty',
   emptyTexts: '`texts` cannot be empty',
-  emptyInput: 'Input validation error: `inputs` cannot be empty',
+  /**
+   * Core's tokenizer check, with the prefix. `/embed` and `/v1/embeddings` answer it for `[]` too:
+   * serde's untagged `Input` reads `[]` as a single input of zero token ids, not as an empty batch.
+   */
+  emptyInput: `${validation}\`inputs\` cannot be empty`,
   batchSize: (size: number, max: number) => `batch size ${size} > maximum allowed batch size ${max}`,
   tooManyTokens: (max: number, given: number) =>
-    `Input validation error: \`inputs\` must have less than ${max} tokens. Given: ${given}`,
+    `${validation}\`inputs\` must have less than ${max} tokens. Given: ${given}`,
   tooManyChars: (limit: number, given: number) =>
-    `Input validation error: \`inputs\` must have less than ${limit} characters. Given: ${given}`,
+    `${validation}\`inputs\` must have less than ${limit} characters. Given: ${given}`,
   unknownPrompt: (name: string, available: string[]) =>
-    `Input validation error: \`default-prompt-name\` is set to \`${name}\` but it was not found in the Sentence Transformers prompts. Available prompts: ${JSON.stringify(available).replaceAll(',', ', ')}`,
-  /** TEI's text for this case is not in the sources read; the shape (413, Validation) is. */
-  badDimensions: (max: number, given: number) =>
-    `Input validation error: \`dimensions\` must be between 1 and ${max}. Given: ${given}`,
+    `${validation}\`default-prompt-name\` is set to \`${name}\` but it was not found in the Sentence Transformers prompts. Available prompts: ${JSON.stringify(available).replaceAll(',', ', ')}`,
+  /** core/src/infer.rs `embed_pooled`: checked before inference. */
+  zeroDimensions: `${validation}\`dimensions\` should be positive`,
+  /** core/src/infer.rs `embed_pooled`: checked after inference, against the model's size. */
+  tooManyDimensions: `${validation}\`dimensions\` should be smaller than the maximum embedding dimension.`,
   overloaded: 'Model is overloaded',
   unhealthy: 'unhealthy',
   backend: 'Backend error: Inference error: injected fault',
@@ -73,17 +83,3 @@ export const messages = {
   syntax: (detail: string) => `Failed to parse the request body as JSON: ${detail}`,
   shape: (detail: string) => `Failed to deserialize the JSON body into the target type: ${detail}`,
 };
-
-/** The error an injected `status` stands for, in TEI's words. */
-export function faultError(status: 429 | 503 | 424 | 500): TeiError {
-  switch (status) {
-    case 429:
-      return new TeiError('Overloaded', messages.overloaded);
-    case 503:
-      return new TeiError('Unhealthy', messages.unhealthy);
-    case 424:
-      return new TeiError('Backend', messages.backend);
-    case 500:
-      return new TeiError('Backend', messages.internal, 500);
-  }
-}

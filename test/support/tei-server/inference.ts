@@ -1,3 +1,4 @@
+import type { Batcher } from './batcher.js';
 import { messages, TeiError } from './errors.js';
 import type { TeiFaults } from './faults.js';
 import type { TeiMetrics, TeiStats } from './metrics.js';
@@ -7,9 +8,13 @@ import { countChars, type Encoded, encode } from './tokenizer.js';
 /** Limits and model facts the routes work with (the `/info` values). */
 export interface TeiConfig {
   modelId: string;
+  /** What `/info` and the OpenAI routes call the model (`--served-model-name`, default the model id). */
+  servedModelName: string;
   dimensions: number;
   maxClientBatchSize: number;
   maxBatchTokens: number;
+  /** Undefined (`null` in `/info`) unless set; the CPU backend forces 4. */
+  maxBatchRequests: number | undefined;
   /** Already capped at `maxBatchTokens`, as TEI caps it at start-up. */
   maxInputLength: number;
   maxConcurrentRequests: number;
@@ -24,6 +29,7 @@ export interface TeiContext {
   stats: TeiStats;
   metrics: TeiMetrics;
   permits: Permits;
+  batcher: Batcher;
   /** Reused buffers of `config.dimensions` floats: the raw embedding and the finished one. */
   vectors: { full: Float32Array; out: Float32Array };
   /** Resolves after `ms`, or at once when the server closes. */
@@ -31,136 +37,105 @@ export interface TeiContext {
 }
 
 /**
- * TEI's `max_concurrent_requests` semaphore: every input holds one permit while it is tokenised,
- * queued and inferred. A single-input request takes one with `try_acquire` (429 when none is left);
- * each input of a batch waits for one.
+ * TEI's `max_concurrent_requests` semaphore: every input holds one permit from before tokenisation
+ * until its embedding is back. TEI 1.9.3 takes them with `try_acquire` for single inputs and for each
+ * input of a batch alike (router/src/http/server.rs), so a request that finds too few answers 429.
  */
 export class Permits {
   private available: number;
-  private readonly waiters: (() => void)[] = [];
 
   constructor(
-    private readonly total: number,
+    total: number,
     private readonly stats: TeiStats,
-    private readonly metrics: TeiMetrics,
   ) {
     this.available = total;
   }
 
-  tryAcquire(): boolean {
-    if (this.available === 0) return false;
-    this.take();
-    return true;
-  }
-
-  acquire(): Promise<void> {
-    if (this.tryAcquire()) return Promise.resolve();
-    this.metrics.queueSize += 1;
-    return new Promise((resolve) => {
-      this.waiters.push(() => {
-        this.metrics.queueSize -= 1;
-        this.take();
-        resolve();
-      });
-    });
-  }
-
-  release(): void {
-    this.available += 1;
-    this.stats.inFlightInputs -= 1;
-    const next = this.waiters.shift();
-    if (next) next();
-  }
-
-  get free(): number {
-    return this.available;
-  }
-
-  get size(): number {
-    return this.total;
-  }
-
-  private take(): void {
-    this.available -= 1;
-    this.stats.inFlightInputs += 1;
+  /** Takes `count` permits, or none and returns false. */
+  tryAcquire(count: number): boolean {
+    if (this.available < count) return false;
+    this.available -= count;
+    this.stats.inFlightInputs += count;
     if (this.stats.inFlightInputs > this.stats.maxInFlightInputs) {
       this.stats.maxInFlightInputs = this.stats.inFlightInputs;
     }
+    return true;
+  }
+
+  release(count: number): void {
+    this.available += count;
+    this.stats.inFlightInputs -= count;
   }
 }
 
-export interface Timings {
-  start: number;
-  tokenizationMs: number;
-  queueMs: number;
-  inferenceMs: number;
-}
-
-/**
- * Tokenises `texts` with TEI's checks (empty input, character limit, token limit or truncation), then
- * runs them through the permits and the injected latency. Returns the encodings in input order.
- */
-export async function runInference(
-  ctx: TeiContext,
-  texts: string[],
-  options: { single: boolean; truncate: boolean; direction: Direction; prompt: string | undefined },
-  timings: Timings,
-): Promise<Encoded[]> {
-  const { config, permits } = ctx;
-  if (options.single && !permits.tryAcquire()) {
+/** Runs `work` holding one permit per input; throws `Overloaded` (429) when there are too few. */
+export async function withPermits<T>(ctx: TeiContext, inputs: number, work: () => Promise<T>): Promise<T> {
+  if (!ctx.permits.tryAcquire(inputs)) {
     ctx.metrics.increment('te_request_failure{err="overloaded"}');
     throw new TeiError('Overloaded', messages.overloaded);
   }
-  let encoded: Encoded[];
-  const tokenizeStart = performance.now();
   try {
-    encoded = texts.map((text) => encodeOne(config, text, options));
+    return await work();
+  } finally {
+    ctx.permits.release(inputs);
+  }
+}
+
+export interface TokenizeOptions {
+  /** Core's counters: `te_embed_*` for embeddings, `te_predict_*` for rerank pairs. */
+  task: 'embed' | 'predict';
+  truncate: boolean;
+  direction: Direction;
+  prompt: string | undefined;
+}
+
+/**
+ * Tokenises `texts` with TEI's checks (empty input, character limit, token limit or truncation),
+ * counting per input as core does. Throws the first input's error, in input order.
+ */
+export function tokenizeAll(ctx: TeiContext, texts: readonly string[], options: TokenizeOptions): Encoded[] {
+  ctx.metrics.increment(`te_${options.task}_count`, texts.length);
+  let encoded: Encoded[];
+  try {
+    encoded = texts.map((text) => encodeOne(ctx.config, text, options));
   } catch (error) {
-    if (options.single) permits.release();
     ctx.metrics.increment('te_request_failure{err="tokenization"}');
     throw error;
   }
-  timings.tokenizationMs = performance.now() - tokenizeStart;
-
-  const latency = ctx.faults.latencyMs;
-  if (options.single) {
-    if (latency > 0) await ctx.sleep(latency);
-    permits.release();
-    timings.inferenceMs = latency;
-  } else if (latency === 0 && permits.free >= texts.length) {
-    for (let i = 0; i < texts.length; i++) permits.tryAcquire();
-    for (let i = 0; i < texts.length; i++) permits.release();
-  } else {
-    let queued = 0;
-    await Promise.all(
-      encoded.map(async () => {
-        const waitStart = performance.now();
-        await permits.acquire();
-        queued += performance.now() - waitStart;
-        if (latency > 0) await ctx.sleep(latency);
-        permits.release();
-      }),
-    );
-    timings.queueMs = queued / texts.length;
-    timings.inferenceMs = latency;
-  }
-
-  let tokens = 0;
   for (const item of encoded) {
-    tokens += item.tokens;
     if (item.truncated) ctx.stats.truncations += 1;
     ctx.metrics.record('te_request_input_length', item.tokens);
   }
-  ctx.metrics.record('te_batch_next_size', encoded.length);
-  ctx.metrics.record('te_batch_next_tokens', tokens);
   return encoded;
 }
 
-function encodeOne(
-  config: TeiConfig,
-  text: string,
-  options: { truncate: boolean; direction: Direction; prompt: string | undefined },
-): Encoded {
+/**
+ * Sends tokenised inputs through the batcher and the injected inference latency. `dropped` tells
+ * the batcher the client has gone. Fills the queue and inference times of `timings` (per-input
+ * means, as TEI's headers report them).
+ */
+export async function inferAll(
+  ctx: TeiContext,
+  encoded: readonly Encoded[],
+  dropped: () => boolean,
+  timings: Timings,
+): Promise<void> {
+  const started = performance.now();
+  const results = await Promise.all(ctx.batcher.enqueue(encoded, dropped));
+  let queueMs = 0;
+  let inferenceMs = 0;
+  for (const result of results) {
+    queueMs += result.queueMs;
+    inferenceMs += result.inferenceMs;
+  }
+  const latency = ctx.faults.latencyMs;
+  if (latency > 0) await ctx.sleep(latency);
+  timings.tokenizationMs = started - timings.start;
+  timings.queueMs = queueMs / encoded.length;
+  timings.inferenceMs = inferenceMs / encoded.length + latency;
+}
+
+function encodeOne(config: TeiConfig, text: string, options: TokenizeOptions): Encoded {
   if (text.length === 0) throw new TeiError('Empty', messages.emptyInput);
   const charLimit = config.maxInputLength * 250;
   const chars = countChars(text);
@@ -185,7 +160,7 @@ export function promptFor(config: TeiConfig, name: string | undefined): string |
   return prompt;
 }
 
-/** Checks the client batch size the way every batch route does (413, `Validation`). */
+/** Checks the client batch size the way every batch route does (422, `Validation`). */
 export function checkBatchSize(ctx: TeiContext, size: number): void {
   if (size > ctx.config.maxClientBatchSize) {
     ctx.metrics.increment('te_request_failure{err="batch_size"}');
@@ -193,7 +168,21 @@ export function checkBatchSize(ctx: TeiContext, size: number): void {
   }
 }
 
-/** TEI's `x-compute-*` / `x-*-time` response headers (whole milliseconds) and its request histograms. */
+export interface Timings {
+  start: number;
+  tokenizationMs: number;
+  queueMs: number;
+  inferenceMs: number;
+}
+
+export function newTimings(): Timings {
+  return { start: performance.now(), tokenizationMs: 0, queueMs: 0, inferenceMs: 0 };
+}
+
+/**
+ * TEI's success headers (router/src/lib.rs `impl From<ResponseMetadata> for HeaderMap`): a fixed
+ * `x-compute-type`, whole milliseconds for the times; and its request histograms. Errors carry none.
+ */
 export function timingHeaders(
   ctx: TeiContext,
   timings: Timings,
@@ -218,6 +207,18 @@ export function timingHeaders(
   };
 }
 
-export function newTimings(): Timings {
-  return { start: performance.now(), tokenizationMs: 0, queueMs: 0, inferenceMs: 0 };
+/** Per-input success metrics of core's `embed_pooled`. */
+export function recordEmbedded(ctx: TeiContext, encoded: readonly Encoded[], timings: Timings): void {
+  const total = (performance.now() - timings.start) / 1000;
+  ctx.metrics.increment('te_embed_success', encoded.length);
+  for (let i = 0; i < encoded.length; i++) {
+    ctx.metrics.record('te_embed_duration', total);
+    ctx.metrics.record('te_embed_tokenization_duration', timings.tokenizationMs / 1000);
+    ctx.metrics.record('te_embed_queue_duration', timings.queueMs / 1000);
+    ctx.metrics.record('te_embed_inference_duration', timings.inferenceMs / 1000);
+  }
+  let tokens = 0;
+  for (const item of encoded) tokens += item.tokens;
+  ctx.stats.inputsEmbedded += encoded.length;
+  ctx.stats.promptTokens += tokens;
 }

@@ -1,6 +1,12 @@
 /**
  * What the test server counts: plain `stats` for assertions, and the `te_*` series TEI's `/metrics`
  * exposes (names and histogram buckets from router/src/prometheus.rs, core/src/queue.rs, infer.rs).
+ *
+ * Three counters are the test server's own, not TEI's, for benchmarks that need the backend's busy
+ * share and padding overhead: `te_backend_busy_seconds` (seconds the simulated backend spent running
+ * batches: `tokens / serviceRate` each, 0 without a service rate), `te_backend_tokens` (tokens of the
+ * batches run) and `te_backend_padded_tokens` (rows × longest row of the same batches, what a backend
+ * without variable-length attention computes). They are exposed from the start, at 0.
  */
 
 export interface TeiStats {
@@ -17,8 +23,27 @@ export interface TeiStats {
   /** Inputs holding a concurrency permit now, and the most seen at once. */
   inFlightInputs: number;
   maxInFlightInputs: number;
-  /** Sockets destroyed by `resetNext`. */
+  /** Sockets destroyed by a `reset` fault. */
   resets: number;
+  /** The simulated backend: batches run, their real and padded tokens, and its busy time. */
+  backend: BackendStats;
+}
+
+export interface BackendStats {
+  /** Batches run to completion. */
+  batches: number;
+  /** Inputs in those batches. */
+  inputs: number;
+  /** Sum of the inputs' tokens. */
+  tokens: number;
+  /** Sum over batches of rows × longest row. */
+  paddedTokens: number;
+  /** Sum of the batches' service times (`tokens / serviceRate`, padded tokens with `padded`). */
+  busySeconds: number;
+  /** Inputs waiting in the queue for a batch now. */
+  queued: number;
+  /** Inputs skipped at batch time because their client had gone (TEI's `dropped`). */
+  dropped: number;
 }
 
 export function emptyStats(): TeiStats {
@@ -31,6 +56,7 @@ export function emptyStats(): TeiStats {
     inFlightInputs: 0,
     maxInFlightInputs: 0,
     resets: 0,
+    backend: { batches: 0, inputs: 0, tokens: 0, paddedTokens: 0, busySeconds: 0, queued: 0, dropped: 0 },
   };
 }
 
@@ -51,9 +77,13 @@ class Histogram {
 const durationBuckets = Array.from({ length: 35 }, (_, i) => 0.00001 * 1.5 ** (i + 1));
 const powersOfTwo = (n: number) => Array.from({ length: n }, (_, i) => 2 ** i);
 
+/** The test server's own counters (see the module comment), registered at 0. */
+const backendCounters = ['te_backend_busy_seconds', 'te_backend_tokens', 'te_backend_padded_tokens'] as const;
+
 export class TeiMetrics {
   private readonly counters = new Map<string, number>();
   private readonly histograms = new Map<string, Histogram>();
+  /** TEI's `te_queue_size` gauge: inputs queued and not yet in a batch. */
   queueSize = 0;
 
   constructor(maxInputLength: number) {
@@ -63,6 +93,9 @@ export class TeiMetrics {
       'te_request_queue_duration',
       'te_request_inference_duration',
       'te_embed_duration',
+      'te_embed_tokenization_duration',
+      'te_embed_queue_duration',
+      'te_embed_inference_duration',
     ]) {
       this.histograms.set(name, new Histogram(durationBuckets));
     }
@@ -72,6 +105,7 @@ export class TeiMetrics {
     );
     this.histograms.set('te_batch_next_size', new Histogram(powersOfTwo(13)));
     this.histograms.set('te_batch_next_tokens', new Histogram(powersOfTwo(21)));
+    for (const name of backendCounters) this.counters.set(name, 0);
   }
 
   /** `name` may carry labels: `te_request_count{method="batch"}`. */

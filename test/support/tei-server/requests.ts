@@ -128,10 +128,17 @@ function object(value: Json, struct: string): Body {
   return value as Body;
 }
 
-function input(body: Body, key: string, enumName: string): string | string[] {
+/**
+ * TEI's untagged `Input` (`Single(InputType) | Batch(Vec<InputType>)`, `InputType` being a string or
+ * token ids) reads `[]` as a single input of zero token ids, which core then refuses as empty: so
+ * `[]` comes back here as the single empty string. `TokenizeInput` has no ids and reads `[]` as an
+ * empty batch. Token-id inputs are not supported otherwise (the stand-in tokenizer cannot decode).
+ */
+function input(body: Body, key: string, enumName: 'Input' | 'TokenizeInput'): string | string[] {
   const value = body[key];
   if (value === undefined) throw shape(`missing field \`${key}\``);
   if (typeof value === 'string') return value;
+  if (enumName === 'Input' && Array.isArray(value) && value.length === 0) return '';
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
   throw shape(`${key}: data did not match any variant of untagged enum ${enumName}`);
 }

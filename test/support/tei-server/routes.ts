@@ -1,200 +1,206 @@
+import type { RequestBody } from './dispatch.js';
 import { embedInto, finish, vectorBase64, vectorJson } from './embedder.js';
-import { messages, TeiError } from './errors.js';
+import { messages, Rejection, TeiError } from './errors.js';
+import { isJson, json, type Reply } from './http.js';
 import {
   checkBatchSize,
+  inferAll,
   newTimings,
   promptFor,
-  runInference,
+  recordEmbedded,
   type TeiContext,
+  type Timings,
   timingHeaders,
+  tokenizeAll,
+  withPermits,
 } from './inference.js';
 import { parseCohereRerank, parseEmbed, parseOpenAi, parseRerank, parseTokenize } from './requests.js';
 import { scoreDocuments } from './scoring.js';
-import { countChars, tokenize } from './tokenizer.js';
+import { countChars, type Encoded, tokenize } from './tokenizer.js';
 
-/** What a route answers on success; errors are thrown as `TeiError` / `Rejection`. */
-export interface Reply {
-  status: number;
-  body: string;
-  contentType: string;
-  headers: Record<string, string>;
+/**
+ * TEI's route handlers (router/src/http/server.rs), each in TEI's order of checks: request count,
+ * empty batch, batch size, one permit per input (429), tokenisation, the batcher, then the answer.
+ */
+
+/** axum's `Json` extractor: content type (415), body limit (413), syntax (400), in that order. */
+export function jsonBody(request: RequestBody): unknown {
+  if (!isJson(request.contentType)) throw new Rejection(415, messages.contentType);
+  if (request.raw === undefined) throw new Rejection(413, messages.bodyTooLarge);
+  if ('syntaxError' in request.parsed) throw new Rejection(400, messages.syntax(request.parsed.syntaxError));
+  return request.parsed.value;
 }
 
-const json = (body: string, headers: Record<string, string> = {}): Reply => ({
-  status: 200,
-  body,
-  contentType: 'application/json',
-  headers,
-});
-
 /** `POST /embed` (also `/` and `/invocations`): `[[f32]]`. */
-export async function embedRoute(ctx: TeiContext, raw: unknown): Promise<Reply> {
-  const request = parseEmbed(raw);
+export async function embedRoute(ctx: TeiContext, request: RequestBody): Promise<Reply> {
+  const body = parseEmbed(jsonBody(request));
   const timings = newTimings();
-  const single = typeof request.inputs === 'string';
-  const texts = batchOf(ctx, request.inputs);
-  const dimensions = checkDimensions(ctx, request.dimensions);
-  const prompt = promptFor(ctx.config, request.promptName);
-  const encoded = await runInference(
-    ctx,
-    texts,
-    {
-      single,
-      truncate: request.truncate ?? ctx.config.autoTruncate,
-      direction: request.truncationDirection,
-      prompt,
-    },
-    timings,
-  );
-  const parts: string[] = [];
-  let tokens = 0;
-  for (const item of encoded) {
-    parts.push(vectorJson(vectorOf(ctx, item.text, dimensions, request.normalize)));
-    tokens += item.tokens;
-  }
-  succeed(ctx, single, texts.length, tokens);
-  return json(`[${parts.join(',')}]`, timingHeaders(ctx, timings, chars(texts), tokens));
+  const single = typeof body.inputs === 'string';
+  const texts = batchOf(ctx, body.inputs);
+  return withPermits(ctx, texts.length, async () => {
+    checkZeroDimensions(ctx, body.dimensions);
+    const encoded = tokenizeAll(ctx, texts, {
+      task: 'embed',
+      truncate: body.truncate ?? ctx.config.autoTruncate,
+      direction: body.truncationDirection,
+      prompt: promptFor(ctx.config, body.promptName),
+    });
+    await inferAll(ctx, encoded, request.dropped, timings);
+    const dimensions = checkDimensions(ctx, body.dimensions);
+    const parts = encoded.map((item) => vectorJson(vectorOf(ctx, item.text, dimensions, body.normalize)));
+    return succeed(ctx, single, texts, encoded, timings, `[${parts.join(',')}]`);
+  });
 }
 
 /** `POST /v1/embeddings` (also `/embeddings`): OpenAI's list shape, always normalised. */
-export async function openAiRoute(ctx: TeiContext, raw: unknown): Promise<Reply> {
-  const request = parseOpenAi(raw);
+export async function openAiRoute(ctx: TeiContext, request: RequestBody): Promise<Reply> {
+  const body = parseOpenAi(jsonBody(request));
   const timings = newTimings();
-  const single = typeof request.input === 'string';
-  const texts = batchOf(ctx, request.input);
-  const dimensions = checkDimensions(ctx, request.dimensions);
-  const encoded = await runInference(
-    ctx,
-    texts,
-    { single, truncate: ctx.config.autoTruncate, direction: 'Right', prompt: undefined },
-    timings,
-  );
-  const base64 = request.encodingFormat === 'base64';
-  const data: string[] = [];
-  let tokens = 0;
-  encoded.forEach((item, index) => {
-    const vector = vectorOf(ctx, item.text, dimensions, true);
-    const embedding = base64 ? `"${vectorBase64(vector)}"` : vectorJson(vector);
-    data.push(`{"object":"embedding","embedding":${embedding},"index":${index}}`);
-    tokens += item.tokens;
+  const single = typeof body.input === 'string';
+  const texts = batchOf(ctx, body.input);
+  return withPermits(ctx, texts.length, async () => {
+    checkZeroDimensions(ctx, body.dimensions);
+    const encoded = tokenizeAll(ctx, texts, {
+      task: 'embed',
+      truncate: ctx.config.autoTruncate,
+      direction: 'Right',
+      prompt: undefined,
+    });
+    await inferAll(ctx, encoded, request.dropped, timings);
+    const dimensions = checkDimensions(ctx, body.dimensions);
+    const base64 = body.encodingFormat === 'base64';
+    const data = encoded.map((item, index) => {
+      const vector = vectorOf(ctx, item.text, dimensions, true);
+      const embedding = base64 ? `"${vectorBase64(vector)}"` : vectorJson(vector);
+      return `{"object":"embedding","embedding":${embedding},"index":${index}}`;
+    });
+    const tokens = tokenSum(encoded);
+    // TEI answers its served model name whatever `model` the request named (it only logs a warning).
+    const answer =
+      `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(ctx.config.servedModelName)},` +
+      `"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`;
+    return succeed(ctx, single, texts, encoded, timings, answer);
   });
-  succeed(ctx, single, texts.length, tokens);
-  const body =
-    `{"object":"list","data":[${data.join(',')}],"model":${JSON.stringify(ctx.config.modelId)},` +
-    `"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`;
-  return json(body, timingHeaders(ctx, timings, chars(texts), tokens));
 }
 
 /** `POST /rerank`: `[{index, text?, score}]`, best first. */
-export async function rerankRoute(ctx: TeiContext, raw: unknown): Promise<Reply> {
-  const request = parseRerank(raw);
+export async function rerankRoute(ctx: TeiContext, request: RequestBody): Promise<Reply> {
+  const body = parseRerank(jsonBody(request));
   const timings = newTimings();
-  ctx.metrics.increment('te_request_count{method="batch"}');
-  if (request.texts.length === 0) {
+  if (body.texts.length === 0) {
     ctx.metrics.increment('te_request_failure{err="validation"}');
     throw new TeiError('Empty', messages.emptyTexts);
   }
-  checkBatchSize(ctx, request.texts.length);
-  const encoded = await runInference(
-    ctx,
-    request.texts.map((text) => `${request.query}\n${text}`),
-    {
-      single: false,
-      truncate: request.truncate ?? ctx.config.autoTruncate,
-      direction: request.truncationDirection,
-      prompt: undefined,
-    },
-    timings,
-  );
-  const scores = scoreDocuments(ctx.config.reranker, request.query, request.texts, request.rawScores);
-  const ranks = scores.map((score, index) =>
-    request.returnText ? { index, text: request.texts[index]!, score } : { index, score },
-  );
-  // TEI sorts ascending (stable) and reverses, so ties come out with the higher index first.
-  ranks.sort((a, b) => a.score - b.score).reverse();
-  const tokens = encoded.reduce((sum, item) => sum + item.tokens, 0);
-  ctx.metrics.increment('te_request_success{method="batch"}');
-  const computeChars = countChars(request.query) * request.texts.length + chars(request.texts);
-  return json(JSON.stringify(ranks), timingHeaders(ctx, timings, computeChars, tokens));
+  ctx.metrics.increment('te_request_count{method="batch"}');
+  checkBatchSize(ctx, body.texts.length);
+  return withPermits(ctx, body.texts.length, async () => {
+    const encoded = tokenizeAll(
+      ctx,
+      body.texts.map((text) => `${body.query}\n${text}`),
+      {
+        task: 'predict',
+        truncate: body.truncate ?? ctx.config.autoTruncate,
+        direction: body.truncationDirection,
+        prompt: undefined,
+      },
+    );
+    await inferAll(ctx, encoded, request.dropped, timings);
+    const scores = scoreDocuments(ctx.config.reranker, body.query, body.texts, body.rawScores);
+    const ranks = scores.map((score, index) =>
+      body.returnText ? { index, text: body.texts[index]!, score } : { index, score },
+    );
+    // TEI sorts ascending (stable) and reverses, so ties come out with the higher index first.
+    ranks.sort((a, b) => a.score - b.score).reverse();
+    ctx.metrics.increment('te_predict_success', encoded.length);
+    ctx.metrics.increment('te_request_success{method="batch"}');
+    const computeChars = countChars(body.query) * body.texts.length + chars(body.texts);
+    return json(JSON.stringify(ranks), timingHeaders(ctx, timings, computeChars, tokenSum(encoded)));
+  });
 }
 
 /**
  * `POST /v1/rerank`, Cohere/Jina style: `{model, results: [{index, relevance_score, document?}], usage}`.
  * TEI has no such route; servers that serve Qwen3-Reranker do, and this one stands in for them.
  */
-export async function cohereRerankRoute(ctx: TeiContext, raw: unknown): Promise<Reply> {
-  const request = parseCohereRerank(raw);
+export async function cohereRerankRoute(ctx: TeiContext, request: RequestBody): Promise<Reply> {
+  const body = parseCohereRerank(jsonBody(request));
   const timings = newTimings();
-  if (request.documents.length === 0) throw new TeiError('Empty', '`documents` cannot be empty', 400);
-  const encoded = await runInference(
-    ctx,
-    request.documents.map((text) => `${request.query}\n${text}`),
-    { single: false, truncate: true, direction: 'Right', prompt: undefined },
-    timings,
-  );
-  const scores = scoreDocuments(ctx.config.reranker, request.query, request.documents, false);
-  const ranked = scores
-    .map((relevance_score, index) =>
-      request.returnDocuments
-        ? { index, relevance_score, document: { text: request.documents[index]! } }
-        : { index, relevance_score },
-    )
-    .sort((a, b) => b.relevance_score - a.relevance_score || a.index - b.index)
-    .slice(0, request.topN ?? request.documents.length);
-  const tokens = encoded.reduce((sum, item) => sum + item.tokens, 0);
-  const body = {
-    model: request.model ?? ctx.config.modelId,
-    results: ranked,
-    usage: { total_tokens: tokens },
-  };
-  const computeChars = countChars(request.query) * request.documents.length + chars(request.documents);
-  return json(JSON.stringify(body), timingHeaders(ctx, timings, computeChars, tokens));
+  if (body.documents.length === 0) throw new TeiError('Empty', '`documents` cannot be empty', 400);
+  return withPermits(ctx, body.documents.length, async () => {
+    const encoded = tokenizeAll(
+      ctx,
+      body.documents.map((text) => `${body.query}\n${text}`),
+      { task: 'predict', truncate: true, direction: 'Right', prompt: undefined },
+    );
+    await inferAll(ctx, encoded, request.dropped, timings);
+    const scores = scoreDocuments(ctx.config.reranker, body.query, body.documents, false);
+    const ranked = scores
+      .map((relevance_score, index) =>
+        body.returnDocuments
+          ? { index, relevance_score, document: { text: body.documents[index]! } }
+          : { index, relevance_score },
+      )
+      .sort((a, b) => b.relevance_score - a.relevance_score || a.index - b.index)
+      .slice(0, body.topN ?? body.documents.length);
+    const answer = {
+      model: body.model ?? ctx.config.modelId,
+      results: ranked,
+      usage: { total_tokens: tokenSum(encoded) },
+    };
+    const computeChars = countChars(body.query) * body.documents.length + chars(body.documents);
+    return json(JSON.stringify(answer), timingHeaders(ctx, timings, computeChars, tokenSum(encoded)));
+  });
 }
 
 /** `POST /tokenize`: `[[{id, text, special, start, stop}]]`, no timing headers (TEI sends none here). */
-export async function tokenizeRoute(ctx: TeiContext, raw: unknown): Promise<Reply> {
-  const request = parseTokenize(raw);
+export async function tokenizeRoute(ctx: TeiContext, request: RequestBody): Promise<Reply> {
+  const body = parseTokenize(jsonBody(request));
   let texts: string[];
-  if (typeof request.inputs === 'string') {
-    texts = [request.inputs];
+  if (typeof body.inputs === 'string') {
+    texts = [body.inputs];
   } else {
-    if (request.inputs.length === 0) throw new TeiError('Empty', messages.emptyBatch);
-    checkBatchSize(ctx, request.inputs.length);
-    texts = request.inputs;
+    if (body.inputs.length === 0) throw new TeiError('Empty', messages.emptyBatch);
+    checkBatchSize(ctx, body.inputs.length);
+    texts = body.inputs;
   }
-  const prompt = promptFor(ctx.config, request.promptName);
+  const prompt = promptFor(ctx.config, body.promptName);
   const result = texts.map((text) => {
     if (text.length === 0) throw new TeiError('Empty', messages.emptyInput);
-    return tokenize(prompt ? prompt + text : text, request.addSpecialTokens);
+    return tokenize(prompt ? prompt + text : text, body.addSpecialTokens);
   });
   return json(JSON.stringify(result));
 }
 
-/** `GET /info`, field for field as TEI's `Info` struct serialises. */
-export function infoRoute(ctx: TeiContext): Reply {
+/** `GET /info`, field for field as TEI 1.9.3's `Info` struct serialises. */
+export async function infoRoute(ctx: TeiContext): Promise<Reply> {
   const { config } = ctx;
   return json(
     JSON.stringify({
       model_id: config.modelId,
       model_sha: null,
       model_dtype: 'float16',
+      served_model_name: config.servedModelName,
       model_type: { embedding: { pooling: 'last_token' } },
       max_concurrent_requests: config.maxConcurrentRequests,
       max_input_length: config.maxInputLength,
       max_batch_tokens: config.maxBatchTokens,
-      max_batch_requests: null,
+      max_batch_requests: config.maxBatchRequests ?? null,
       max_client_batch_size: config.maxClientBatchSize,
       auto_truncate: config.autoTruncate,
       tokenization_workers: 2,
-      version: '1.9.0',
+      version: '1.9.3',
       sha: null,
       docker_label: null,
     }),
   );
 }
 
-export function metricsRoute(ctx: TeiContext): Reply {
+export async function metricsRoute(ctx: TeiContext): Promise<Reply> {
   return { status: 200, body: ctx.metrics.render(), contentType: 'text/plain; charset=utf-8', headers: {} };
+}
+
+export async function healthRoute(): Promise<Reply> {
+  return { status: 200, body: '', contentType: '', headers: {} };
 }
 
 function batchOf(ctx: TeiContext, inputs: string | string[]): string[] {
@@ -209,11 +215,20 @@ function batchOf(ctx: TeiContext, inputs: string | string[]): string[] {
   return inputs;
 }
 
+function checkZeroDimensions(ctx: TeiContext, requested: number | undefined): void {
+  if (requested === 0) {
+    ctx.metrics.increment('te_request_failure{err="validation"}');
+    throw new TeiError('Validation', messages.zeroDimensions);
+  }
+}
+
 function checkDimensions(ctx: TeiContext, requested: number | undefined): number {
   const full = ctx.config.dimensions;
   if (requested === undefined) return full;
-  if (requested < 1 || requested > full)
-    throw new TeiError('Validation', messages.badDimensions(full, requested));
+  if (requested > full) {
+    ctx.metrics.increment('te_request_failure{err="validation"}');
+    throw new TeiError('Validation', messages.tooManyDimensions);
+  }
   return requested;
 }
 
@@ -222,15 +237,26 @@ function vectorOf(ctx: TeiContext, text: string, dimensions: number, normalize: 
   return finish(ctx.vectors.full, dimensions, normalize, ctx.vectors.out);
 }
 
-function succeed(ctx: TeiContext, single: boolean, inputs: number, tokens: number): void {
-  ctx.stats.inputsEmbedded += inputs;
-  ctx.stats.promptTokens += tokens;
+function succeed(
+  ctx: TeiContext,
+  single: boolean,
+  texts: readonly string[],
+  encoded: readonly Encoded[],
+  timings: Timings,
+  body: string,
+): Reply {
+  recordEmbedded(ctx, encoded, timings);
   ctx.metrics.increment(`te_request_success{method="${single ? 'single' : 'batch'}"}`);
-  ctx.metrics.increment('te_embed_count', inputs);
-  ctx.metrics.increment('te_embed_success', inputs);
+  return json(body, timingHeaders(ctx, timings, chars(texts), tokenSum(encoded)));
 }
 
-function chars(texts: string[]): number {
+function tokenSum(encoded: readonly Encoded[]): number {
+  let tokens = 0;
+  for (const item of encoded) tokens += item.tokens;
+  return tokens;
+}
+
+function chars(texts: readonly string[]): number {
   let total = 0;
   for (const text of texts) total += countChars(text);
   return total;
