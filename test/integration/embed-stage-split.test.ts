@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TeiEmbedder } from '../../src/embed/embedder.js';
-import { createTeiDispatcher } from '../../src/embed/tei-http.js';
-import { EmbedStage } from '../../src/pipeline/embed-stage.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createEmbedder } from '../../src/embed/create-embedder.js';
+import { EmbedStage } from '../../src/pipeline/stages/embed.js';
 import type { ItemFailure, WorkItem } from '../../src/pipeline/work-item.js';
 import { startTeiServer, type TeiTestServer } from '../support/tei-server/index.js';
 
 /**
  * The embed stage against the TEI test server: a request TEI refuses as bad input, with 413 (body
  * limit) or 422 (validation), is split until the one offending input is found; the rest is embedded.
- * Uses `EmbedStage` (constructor, `add`, `finish`) with a `TeiEmbedder`. Skipped against a real TEI,
+ * Uses `EmbedStage` (constructor, `add`, `finish`) with the TEI embedder. Skipped against a real TEI,
  * which cannot be told to refuse a chosen input.
  */
 const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
@@ -33,12 +33,8 @@ function item(index: number, text: string): WorkItem {
 }
 
 async function embedAll(server: TeiTestServer, texts: string[]) {
-  const dispatcher = createTeiDispatcher(2);
-  const embedder = new TeiEmbedder([{ url: server.url, timeoutMs: 10_000, dispatcher }], {
-    dimensions: undefined,
-    promptName: undefined,
-    normalize: true,
-  });
+  const tei = configSchema.parse({ tei: { url: server.url, timeoutMs: 10_000 } }).tei;
+  const embedder = createEmbedder(tei, { concurrency: 2 });
   const embedded: string[] = [];
   const failures: ItemFailure[] = [];
   const stage = new EmbedStage(embedder, {
@@ -54,7 +50,7 @@ async function embedAll(server: TeiTestServer, texts: string[]) {
   });
   for (const [index, text] of texts.entries()) await stage.add(item(index, text));
   await stage.finish();
-  await dispatcher.close();
+  await embedder.close();
   return { embedded, failures };
 }
 

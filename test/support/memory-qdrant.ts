@@ -1,8 +1,8 @@
 import { ServiceError } from '../../src/errors.js';
 import type { DocumentStore, StoredManifest } from '../../src/qdrant/document-store.js';
 import type { EncodablePoint, PayloadValue } from '../../src/qdrant/point-encoder.js';
-import type { PointSink } from '../../src/qdrant/point-sink.js';
 import { pointId } from '../../src/qdrant/point-id.js';
+import type { PointSink } from '../../src/qdrant/point-sink.js';
 
 export interface StoredPoint {
   id: string;
@@ -84,7 +84,8 @@ export class MemoryQdrant implements PointSink, DocumentStore {
     this.calls.mark += 1;
     for (const { docId, chunkCount } of documents) {
       const point = this.points.get(pointId(docId, 0));
-      if (!point) throw new ServiceError('qdrant', 'memory', `NOT_FOUND No point with id ${pointId(docId, 0)}`);
+      if (!point)
+        throw new ServiceError('qdrant', 'memory', `NOT_FOUND No point with id ${pointId(docId, 0)}`);
       point.payload.doc_hash = '';
       point.payload.chunk_count = chunkCount;
       this.log.push({ kind: 'mark', ids: [point.id], chunkCount });
@@ -103,7 +104,8 @@ export class MemoryQdrant implements PointSink, DocumentStore {
     this.calls.delete += 1;
     for (const { docId, fromChunk } of documents) {
       for (const [id, point] of this.points) {
-        if (point.payload.doc_id === docId && Number(point.payload.chunk_index) >= fromChunk) this.points.delete(id);
+        if (point.payload.doc_id === docId && Number(point.payload.chunk_index) >= fromChunk)
+          this.points.delete(id);
       }
     }
     this.log.push({ kind: 'delete-from', docIds: documents.map((document) => document.docId) });
