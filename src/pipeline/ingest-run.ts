@@ -14,6 +14,8 @@ export interface IngestEvents {
   onRetry(service: 'tei' | 'qdrant', event: RetryEvent): void;
   /** A line for the user that is neither bad input nor one chunk's failure. */
   onWarning?(line: string): void;
+  /** Stored documents `--prune` deleted (or, in a dry run, would delete). */
+  onPruned?(source: string, docIds: readonly string[], dryRun: boolean): void;
 }
 
 /**

@@ -12,6 +12,7 @@ import { chunkStage } from './stages/chunk.js';
 import { discoverStage } from './stages/discover.js';
 import { EmbedStage } from './stages/embed.js';
 import { planStage } from './stages/plan.js';
+import { pruneStage } from './stages/prune.js';
 import { readStage } from './stages/read.js';
 import { prepareStage, Reconciler } from './stages/reconcile.js';
 import { UpsertStage } from './stages/upsert.js';
@@ -29,6 +30,8 @@ export interface IngestOptions {
   failedOut: string | undefined;
   /** Rewrite every document, unchanged ones included (`--reembed`). */
   reembed?: boolean;
+  /** Delete stored documents of the sources read that the run did not read (`--prune`). */
+  prune?: boolean;
   /**
    * Aborting stops reading and retrying; requests already in flight still complete (that is the
    * drain), so the signal never cancels a request.
@@ -49,6 +52,8 @@ export interface IngestServices {
   startedEmpty?: boolean;
   /** The model and per-source markers kept in the collection's metadata. Absent in `--dry-run`. */
   syncState?: SyncState;
+  /** In `--dry-run --prune`, lists stored documents (nothing is deleted). */
+  listing?: Pick<DocumentStore, 'documentPage'>;
 }
 
 export interface IngestOutcome {
@@ -137,6 +142,8 @@ export async function runIngest(
     }
     await drain();
     if (reconciler.fatal !== undefined) throw reconciler.fatal;
+    const pruning = store ?? services.listing;
+    if (options.prune && pruning) await pruneStage(pruning, reconciler.sourcesRead, ledger, run);
     if (store && !config.ingest.wait) await retried(() => store.barrier());
     // Whole again only when everything read is in Qdrant: otherwise the next run looks for strays.
     if (stats.failed === 0) await syncState?.finishSources();

@@ -26,6 +26,14 @@ export interface StoredManifest {
   chunkCount: number;
 }
 
+/** Where a listing of documents goes on from: opaque to callers. */
+export type DocumentCursor = { readonly offset: unknown };
+
+export interface DocumentPage {
+  docIds: string[];
+  next: DocumentCursor | undefined;
+}
+
 /** What sync needs from Qdrant besides upserts (see `QdrantDocumentStore`); a fake in tests. */
 export interface DocumentStore {
   readManifests(docIds: readonly string[]): Promise<Map<string, StoredManifest>>;
@@ -33,7 +41,8 @@ export interface DocumentStore {
   deletePoints(ids: readonly string[]): Promise<void>;
   deleteChunksFrom(documents: ReadonlyArray<{ docId: string; fromChunk: number }>): Promise<void>;
   deleteDocuments(docIds: readonly string[]): Promise<void>;
-  documentIds(source: string): AsyncIterable<string[]>;
+  /** One page of the ids of `source`'s documents that have a chunk 0; `next` continues it. */
+  documentPage(source: string, cursor: DocumentCursor | undefined): Promise<DocumentPage>;
   barrier(): Promise<void>;
 }
 
@@ -160,30 +169,24 @@ export class QdrantDocumentStore implements DocumentStore {
     }
   }
 
-  /** The ids of the documents of `source` that have a chunk 0, a page at a time. */
-  async *documentIds(source: string): AsyncGenerator<string[]> {
-    let offset: PointId | undefined;
-    const filter = create(FilterSchema, {
-      must: [keywordMatch(payloadKeys.source, source), integerMatch(payloadKeys.chunkIndex, 0)],
+  async documentPage(source: string, cursor: DocumentCursor | undefined): Promise<DocumentPage> {
+    const request = create(ScrollPointsSchema, {
+      collectionName: this.collectionName,
+      filter: create(FilterSchema, {
+        must: [keywordMatch(payloadKeys.source, source), integerMatch(payloadKeys.chunkIndex, 0)],
+      }),
+      offset: cursor?.offset as PointId | undefined,
+      limit: idsPerRequest,
+      withPayload: { selectorOptions: { case: 'include', value: { fields: [payloadKeys.docId] } } },
+      withVectors: { selectorOptions: { case: 'enable', value: false } },
     });
-    do {
-      const request = create(ScrollPointsSchema, {
-        collectionName: this.collectionName,
-        filter,
-        offset,
-        limit: idsPerRequest,
-        withPayload: { selectorOptions: { case: 'include', value: { fields: [payloadKeys.docId] } } },
-        withVectors: { selectorOptions: { case: 'enable', value: false } },
-      });
-      const response = await this.qdrant.call(`list documents of ${this.collectionName}`, (apis) =>
-        apis.points.scroll(request),
-      );
-      const ids = response.result
-        .map((point) => stringOf(point.payload[payloadKeys.docId]))
-        .filter((id): id is string => id !== undefined);
-      if (ids.length > 0) yield ids;
-      offset = response.nextPageOffset;
-    } while (offset !== undefined);
+    const response = await this.qdrant.call(`list documents of ${this.collectionName}`, (apis) =>
+      apis.points.scroll(request),
+    );
+    const docIds = response.result
+      .map((point) => stringOf(point.payload[payloadKeys.docId]))
+      .filter((id): id is string => id !== undefined);
+    return { docIds, next: response.nextPageOffset ? { offset: response.nextPageOffset } : undefined };
   }
 
   /**

@@ -1,5 +1,10 @@
 import { ServiceError } from '../../src/errors.js';
-import type { DocumentStore, StoredManifest } from '../../src/qdrant/document-store.js';
+import type {
+  DocumentCursor,
+  DocumentPage,
+  DocumentStore,
+  StoredManifest,
+} from '../../src/qdrant/document-store.js';
 import type { EncodablePoint, PayloadValue } from '../../src/qdrant/point-encoder.js';
 import { pointId } from '../../src/qdrant/point-id.js';
 import type { PointSink } from '../../src/qdrant/point-sink.js';
@@ -119,12 +124,19 @@ export class MemoryQdrant implements PointSink, DocumentStore {
     this.log.push({ kind: 'delete-documents', docIds: [...docIds] });
   }
 
-  async *documentIds(source: string): AsyncGenerator<string[]> {
+  /** Pages of two in id order, going on after the last id seen (as Qdrant's scroll offset does), to exercise the cursor. */
+  async documentPage(source: string, cursor: DocumentCursor | undefined): Promise<DocumentPage> {
     this.read();
-    const ids = [...this.points.values()]
+    const after = cursor?.offset as string | undefined;
+    const points = [...this.points.values()]
       .filter((point) => point.payload.source === source && Number(point.payload.chunk_index) === 0)
-      .map((point) => String(point.payload.doc_id));
-    if (ids.length > 0) yield ids;
+      .filter((point) => after === undefined || point.id > after)
+      .sort((a, b) => a.id.localeCompare(b.id));
+    const page = points.slice(0, 2);
+    return {
+      docIds: page.map((point) => String(point.payload.doc_id)),
+      next: points.length > 2 ? { offset: page[1]!.id } : undefined,
+    };
   }
 
   async barrier(): Promise<void> {

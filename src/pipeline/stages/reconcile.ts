@@ -60,6 +60,8 @@ export class Reconciler {
   private readonly written = new Map<string, Written>();
   private readonly deletes: DeleteBatcher;
   private readonly releases = new Set<Promise<void>>();
+  /** Every source a document was read from, for `--prune`. */
+  readonly sourcesRead = new Set<string>();
 
   constructor(private readonly options: ReconcilerOptions) {
     const { run, store } = options;
@@ -124,6 +126,7 @@ export class Reconciler {
     const { document, action, stored, items } = chunked;
     stats.documents += 1;
     if (action === 'retry') return;
+    this.sourcesRead.add(document.source);
     if (action === 'skip') {
       stats.documentsUnchanged += 1;
       ledger.setChunkCount(document.docId, stored?.chunkCount ?? 0);
