@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCollectionCommand } from './commands/collection.js';
-import { globalOptions } from './commands/context.js';
+import { globalFlags, globalOptions } from './commands/context.js';
+import { addFlags } from './commands/flags.js';
 import { registerGpuStatusCommand } from './commands/gpu-status.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerSearchCommand } from './commands/search.js';
-import { ExitCode, isTabootError, ServiceError } from './errors.js';
+import { ExitCode, errorMessage, isTabootError, ServiceError } from './errors.js';
 import { Output } from './ui/output.js';
+import { tabootVersion } from './version.js';
 
 /**
  * Builds the commander program. Commands register themselves and import their core lazily, so
@@ -16,14 +17,8 @@ import { Output } from './ui/output.js';
 export function buildProgram(): Command {
   const program = new Command('taboot')
     .description('Bulk-embed documents with Text Embeddings Inference and ingest them into Qdrant, fast.')
-    .version(packageVersion(), '-V, --version', 'print the version')
-    .addOption(
-      new Option('--config <path>', 'config file (default: search for taboot.config.json, .tabootrc*)'),
-    )
-    .addOption(new Option('--json', 'machine-readable output on stdout; logs stay on stderr'))
-    .addOption(new Option('-q, --quiet', 'print only errors and results'))
-    .addOption(new Option('--debug', 'print stack traces and request details (secrets stay redacted)'))
-    .addOption(new Option('--no-color', 'no colours (NO_COLOR and FORCE_COLOR are honoured too)'))
+    .version(tabootVersion(), '-V, --version', 'print the version');
+  addFlags(program, globalFlags)
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError()
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
@@ -79,8 +74,7 @@ function reportError(error: unknown, program: Command): number {
     if (globals.debug) printCauseChain(output, error);
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  output.error(`unexpected failure: ${message}`);
+  output.error(`unexpected failure: ${errorMessage(error)}`);
   if (globals.debug) printCauseChain(output, error);
   else output.info('  This is a bug in taboot. Run again with --debug for the stack trace and report it.');
   return ExitCode.Failure;
@@ -110,9 +104,4 @@ function safeGlobals(program: Command) {
 
 function allCommands(command: Command): Command[] {
   return command.commands.flatMap((child) => [child, ...allCommands(child)]);
-}
-
-function packageVersion(): string {
-  const url = new URL('../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }

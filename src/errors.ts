@@ -104,3 +104,18 @@ export class ExitError extends TabootError {
 export function isTabootError(error: unknown): error is TabootError {
   return error instanceof TabootError;
 }
+
+/**
+ * The message of anything thrown: an Error's message, else its string form. For text shown to a
+ * person, where a cast (`(e as Error).message`) would print `undefined` for a thrown string.
+ */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string'
+  )
+    return (error as { message: string }).message;
+  return String(error);
+}
