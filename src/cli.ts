@@ -7,7 +7,9 @@ import { registerGpuStatusCommand } from './commands/gpu-status.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerSearchCommand } from './commands/search.js';
 import { ExitCode, errorMessage, isTabootError, ServiceError } from './errors.js';
+import { watchForClosedPipe } from './ui/closed-pipe.js';
 import { Output } from './ui/output.js';
+import { renderRuntime } from './ui/runtime.js';
 import { tabootVersion } from './version.js';
 
 /**
@@ -17,7 +19,11 @@ import { tabootVersion } from './version.js';
 export function buildProgram(): Command {
   const program = new Command('taboot')
     .description('Bulk-embed documents with Text Embeddings Inference and ingest them into Qdrant, fast.')
-    .version(tabootVersion(), '-V, --version', 'print the version');
+    .version(
+      tabootVersion(),
+      '-V, --version',
+      'print the version (with --debug: also Node and the platform)',
+    );
   addFlags(program, globalFlags)
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError()
@@ -56,8 +62,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.Ok;
   } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.version' && argv.includes('--debug')) {
+      // Commander stops at --version, so --debug after it was never parsed: read argv.
+      renderRuntime(new Output(safeGlobals(program)));
+    }
     return reportError(error, program);
   }
+}
+
+/**
+ * For the binary only: a reader that closed the pipe early (`taboot ... | head`) ends the process
+ * as SIGPIPE ends any Unix filter (the shell sees 141, as with `git log | head`), without a stack
+ * trace and without writing anything more. Node ignores SIGPIPE; adding and removing a listener
+ * restores the default action, so re-raising it ends the process; the exit is the fallback.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  watchForClosedPipe([process.stdout, process.stderr], () => {
+    const ignore = () => {};
+    try {
+      process.on('SIGPIPE', ignore).off('SIGPIPE', ignore);
+      process.kill(process.pid, 'SIGPIPE');
+    } finally {
+      process.exit(128 + 13);
+    }
+  });
 }
 
 function reportError(error: unknown, program: Command): number {
