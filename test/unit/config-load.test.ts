@@ -144,7 +144,9 @@ describe('loadConfig', () => {
   it('reports a config file that is not valid JSON and a --config that does not exist', async () => {
     const dir = projectWith({ 'taboot.config.json': '{"qdrant": ' });
     const broken = await configError(loadConfig({ cwd: dir, env: {} }));
-    expect(broken.problems[0]).toMatch(/^config file: /);
+    expect(broken.problems).toEqual([
+      `${join(dir, 'taboot.config.json')}:1:12: Unexpected end of JSON input`,
+    ]);
     const missing = await configError(loadConfig({ configPath: join(dir, 'nope.json'), env: {} }));
     expect(missing.problems).toEqual([`${join(dir, 'nope.json')}: file not found`]);
   });
