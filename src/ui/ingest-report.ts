@@ -19,7 +19,7 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
   ];
   if (!summary.dry_run) {
     rows.push(['vectors', formatCount(summary.vectors)]);
-    rows.push(['vec/s', `${formatCount(summary.mean_vps)} mean, ${formatCount(summary.peak_vps)} peak`]);
+    rows.push(['vec/s', describeRates(summary)]);
   }
   rows.push(['skipped', colourIf(summary.skipped > 0, c.yellow, formatCount(summary.skipped))]);
   if (!summary.dry_run)
@@ -31,14 +31,12 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
   if (summary.retries > 0) rows.push(['retries', formatCount(summary.retries)]);
   rows.push(['wall time', formatDuration(summary.wall_seconds * 1000)]);
   const stages = summary.stage_seconds;
-  rows.push([
-    'stage time',
-    `read ${formatDuration(stages.read * 1000)}, chunk ${formatDuration(stages.chunk * 1000)}` +
-      (summary.dry_run
-        ? ''
-        : `, embed ${formatDuration(stages.embed * 1000)} (TEI queue ${formatDuration(stages.tei_queue * 1000)}, ` +
-          `inference ${formatDuration(stages.tei_inference * 1000)}), upsert ${formatDuration(stages.upsert * 1000)}`),
-  ]);
+  const busy = [`read ${seconds(stages.read)}`, `chunk ${seconds(stages.chunk)}`];
+  if (!summary.dry_run) busy.push(`embed ${seconds(stages.embed)}`, `upsert ${seconds(stages.upsert)}`);
+  // Embed and upsert overlap their requests, so their busy time can exceed the wall time.
+  rows.push(['busy time', `${busy.join(', ')} ${c.dim('(summed over requests in flight)')}`]);
+  if (!summary.dry_run) rows.push(['TEI time', describeTeiTime(stages)]);
+  rows.push(['peak RSS', `${formatCount(summary.peak_rss_mb)} MiB`]);
   if (summary.failed_out)
     rows.push(['failed-out', `${summary.failed_out.count} chunks in ${summary.failed_out.path}`]);
 
@@ -66,6 +64,26 @@ function renderEstimate(output: Output, estimate: NonNullable<IngestSummary['est
     const section = chunk.section ? `  ${chunk.section}` : '';
     output.result(`  ${String(chunk.tokens).padStart(6)}  ${chunk.docId}#${chunk.chunkIndex}${section}`);
   }
+}
+
+/** `1,234 mean, 2,345 peak over 5 s`; a run no longer than the peak window has only a mean. */
+function describeRates(summary: IngestSummary): string {
+  const mean = `${formatCount(summary.mean_vps)} mean`;
+  const window = `${formatCount(summary.peak_window_s)} s`;
+  if (summary.wall_seconds <= summary.peak_window_s)
+    return `${mean} (too short a run for a peak over ${window})`;
+  return `${mean}, ${formatCount(summary.peak_vps)} peak over ${window}`;
+}
+
+/** TEI's own queue and inference time, or `n/a` where TEI sent no timing headers (not 0). */
+function describeTeiTime(stages: IngestSummary['stage_seconds']): string {
+  const figure = (value: number | null) => (value === null ? 'n/a' : seconds(value));
+  const note = stages.tei_queue === null && stages.tei_inference === null ? ' (not reported by TEI)' : '';
+  return `queue ${figure(stages.tei_queue)}, inference ${figure(stages.tei_inference)}${note}`;
+}
+
+function seconds(value: number): string {
+  return formatDuration(value * 1000);
 }
 
 function colourIf(condition: boolean, colour: (text: string) => string, text: string): string {
