@@ -48,7 +48,12 @@ export class ConfigError extends TabootError {
 
 export type ServiceName = 'qdrant' | 'tei' | 'reranker';
 
-const serviceLabel: Record<ServiceName, string> = { qdrant: 'Qdrant', tei: 'TEI', reranker: 'reranker' };
+/** How a service is named in messages. */
+export const serviceLabel: Record<ServiceName, string> = {
+  qdrant: 'Qdrant',
+  tei: 'TEI',
+  reranker: 'reranker',
+};
 
 /**
  * A failure talking to Qdrant or TEI. `retryable` says whether the same request may succeed later

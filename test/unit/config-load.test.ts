@@ -153,6 +153,13 @@ describe('loadConfig', () => {
 });
 
 describe('redaction', () => {
+  it('masks the credentials of a URL in any text', () => {
+    expect(redactText('TEI at https://bot:s3cr3t@tei.example:8080 answered 429')).toBe(
+      'TEI at https://***@tei.example:8080 answered 429',
+    );
+    expect(redactText('user@example.com and http://tei:8080')).toBe('user@example.com and http://tei:8080');
+  });
+
   it('masks secret keys wherever config is shown, and scrubs registered secrets from text', async () => {
     const { config } = await loadConfig({ cwd: projectWith({}), env: { QDRANT_API_KEY: 'sk-live-123456' } });
     expect(JSON.stringify(redactConfig(config))).not.toContain('sk-live-123456');
