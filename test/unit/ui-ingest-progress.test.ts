@@ -2,6 +2,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { IngestStats } from '../../src/pipeline/stats.js';
+import { UpsertStage } from '../../src/pipeline/upsert-stage.js';
+import type { WorkItem } from '../../src/pipeline/work-item.js';
 import { progressSnapshot, startProgress, waitingNotes } from '../../src/ui/ingest-progress.js';
 import { ackRate, type EtaInput, estimateRemainingMs } from '../../src/ui/ingest-rates.js';
 import { Output } from '../../src/ui/output.js';
@@ -96,6 +98,57 @@ describe('waiting on a service', () => {
       'waiting for TEI: 1 request in flight, oldest 2.1 s',
       'waiting for Qdrant: 2 requests in flight, oldest 7.1 s',
     ]);
+  });
+
+  it('counts an upsert while Qdrant holds it, from the upsert stage', async () => {
+    const stats = new IngestStats();
+    let answer: (bytes: number) => void = () => {};
+    let sent: () => void = () => {};
+    const reached = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    const stage = new UpsertStage(
+      {
+        upsert: () =>
+          new Promise<number>((resolve) => {
+            answer = resolve;
+            sent();
+          }),
+        close: async () => {},
+      },
+      {
+        batchSize: 1,
+        batchBytes: 1 << 20,
+        parallel: 1,
+        retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
+        onUpserted: () => {},
+        onFailed: () => {},
+        onRetry: () => {},
+        inFlight: stats.upsertRequests,
+      },
+    );
+    const item = {
+      file: 'a.jsonl',
+      line: 1,
+      docId: 'a',
+      chunkIndex: 0,
+      text: 'a',
+      payload: {},
+      pointId: '00000000-0000-5000-8000-000000000001',
+      estimatedTokens: 1,
+      vector: new Float32Array([1, 0]),
+    } satisfies WorkItem;
+    await stage.add(item);
+    const finished = stage.finish();
+    await reached;
+    const oldest = stats.upsertRequests.oldestStartedAt!;
+    expect(waitingNotes(stats, oldest + 9_800)).toEqual([
+      'waiting for Qdrant: 1 request in flight, oldest 9.8 s',
+    ]);
+    answer(100);
+    await finished;
+    expect(stats.upsertRequests.count).toBe(0);
+    expect(waitingNotes(stats, oldest + 20_000)).toEqual([]);
   });
 
   it('puts requests in flight and the oldest wait in the ndjson progress event', () => {
