@@ -1,13 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCollectionCommand } from './commands/collection.js';
-import { globalOptions } from './commands/context.js';
+import { globalFlags, globalOptions } from './commands/context.js';
+import { addFlags } from './commands/flags.js';
 import { registerGpuStatusCommand } from './commands/gpu-status.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerSearchCommand } from './commands/search.js';
-import { ExitCode, isTabootError, ServiceError } from './errors.js';
+import { ExitCode, errorMessage, isTabootError, ServiceError } from './errors.js';
+import { watchForClosedPipe } from './ui/closed-pipe.js';
 import { Output } from './ui/output.js';
+import { renderRuntime } from './ui/runtime.js';
+import { tabootVersion } from './version.js';
 
 /**
  * Builds the commander program. Commands register themselves and import their core lazily, so
@@ -16,14 +19,12 @@ import { Output } from './ui/output.js';
 export function buildProgram(): Command {
   const program = new Command('taboot')
     .description('Bulk-embed documents with Text Embeddings Inference and ingest them into Qdrant, fast.')
-    .version(packageVersion(), '-V, --version', 'print the version')
-    .addOption(
-      new Option('--config <path>', 'config file (default: search for taboot.config.json, .tabootrc*)'),
-    )
-    .addOption(new Option('--json', 'machine-readable output on stdout; logs stay on stderr'))
-    .addOption(new Option('-q, --quiet', 'print only errors and results'))
-    .addOption(new Option('--debug', 'print stack traces and request details (secrets stay redacted)'))
-    .addOption(new Option('--no-color', 'no colours (NO_COLOR and FORCE_COLOR are honoured too)'))
+    .version(
+      tabootVersion(),
+      '-V, --version',
+      'print the version (with --debug: also Node and the platform)',
+    );
+  addFlags(program, globalFlags)
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError()
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
@@ -61,8 +62,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.Ok;
   } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.version' && argv.includes('--debug')) {
+      // Commander stops at --version, so --debug after it was never parsed: read argv.
+      renderRuntime(new Output(safeGlobals(program)));
+    }
     return reportError(error, program);
   }
+}
+
+/**
+ * For the binary only: a reader that closed the pipe early (`taboot ... | head`) ends the process
+ * as SIGPIPE ends any Unix filter (the shell sees 141, as with `git log | head`), without a stack
+ * trace and without writing anything more. Node ignores SIGPIPE; adding and removing a listener
+ * restores the default action, so re-raising it ends the process; the exit is the fallback.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  watchForClosedPipe([process.stdout, process.stderr], () => {
+    const ignore = () => {};
+    try {
+      process.on('SIGPIPE', ignore).off('SIGPIPE', ignore);
+      process.kill(process.pid, 'SIGPIPE');
+    } finally {
+      process.exit(128 + 13);
+    }
+  });
 }
 
 function reportError(error: unknown, program: Command): number {
@@ -79,8 +102,7 @@ function reportError(error: unknown, program: Command): number {
     if (globals.debug) printCauseChain(output, error);
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  output.error(`unexpected failure: ${message}`);
+  output.error(`unexpected failure: ${errorMessage(error)}`);
   if (globals.debug) printCauseChain(output, error);
   else output.info('  This is a bug in taboot. Run again with --debug for the stack trace and report it.');
   return ExitCode.Failure;
@@ -110,9 +132,4 @@ function safeGlobals(program: Command) {
 
 function allCommands(command: Command): Command[] {
   return command.commands.flatMap((child) => [child, ...allCommands(child)]);
-}
-
-function packageVersion(): string {
-  const url = new URL('../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }

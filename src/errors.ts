@@ -48,7 +48,12 @@ export class ConfigError extends TabootError {
 
 export type ServiceName = 'qdrant' | 'tei' | 'reranker';
 
-const serviceLabel: Record<ServiceName, string> = { qdrant: 'Qdrant', tei: 'TEI', reranker: 'reranker' };
+/** How a service is named in messages. */
+export const serviceLabel: Record<ServiceName, string> = {
+  qdrant: 'Qdrant',
+  tei: 'TEI',
+  reranker: 'reranker',
+};
 
 /**
  * A failure talking to Qdrant or TEI. `retryable` says whether the same request may succeed later
@@ -118,8 +123,17 @@ export function isRejectedInput(error: unknown): boolean {
   return error instanceof ServiceError && error.rejectedInput;
 }
 
-/** The message of anything thrown, for one-line reports. */
+/**
+ * The message of anything thrown: an Error's message, else its string form. For text shown to a
+ * person, where a cast (`(e as Error).message`) would print `undefined` for a thrown string.
+ */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string'
+  )
+    return (error as { message: string }).message;
   return String(error);
 }

@@ -1,44 +1,13 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { BenchSection } from '../bench/result.js';
 import type { BenchPlan } from '../bench/run-bench.js';
-import type { Config } from '../config/schema.js';
+import type { DeepPartial } from '../config/load.js';
+import type { Config, ConfigInput } from '../config/schema.js';
 import { ExitCode, ExitError, InterruptedError, UsageError } from '../errors.js';
 import { createContext } from './context.js';
-import { addConnectionOptions, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { addFlags, type FlagTable, type FlagValues, flag, flagOverrides, readFlags } from './flags.js';
+import { nonNegativeInt, positiveInt, positiveNumber, qdrantUrlFlag, teiUrlFlag } from './options.js';
 import { interruptOnSignals } from './signals.js';
-
-/** Every flag of every `bench` subcommand; each subcommand declares the ones it takes. */
-export interface BenchFlags {
-  qdrantUrl?: string;
-  teiUrl?: string;
-  collection?: string;
-  keep?: boolean;
-  count?: number;
-  dim?: number;
-  distribution?: 'uniform' | 'clustered';
-  seed?: number;
-  batchSize?: number;
-  parallel?: number;
-  wait?: boolean;
-  indexTimeout?: number;
-  queries?: number;
-  concurrency?: number[];
-  hnswEf?: number[];
-  k?: number;
-  filter?: string[];
-  corpus?: string;
-  docs?: number;
-  /** `bench all`: embed levels; `bench ingest`: TEI requests in flight. */
-  embedConcurrency?: number[] | number;
-  embedBatchSize?: number;
-  markdown?: boolean;
-  report?: string;
-  baseline?: string;
-  maxRegression: number;
-  saveBaseline?: string;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `1,4,16` -> [1, 4, 16]: positive integers, duplicates dropped, order kept. */
 export function levels(flag: string): (value: string) => number[] {
@@ -74,6 +43,181 @@ const DEFAULTS = {
   embedConcurrency: [1, 4, 16],
 } as const;
 
+const seedFlag = flag.parsed(
+  '--seed <n>',
+  `seed of the generated data (default: ${DEFAULTS.seed})`,
+  nonNegativeInt('--seed'),
+);
+const indexTimeoutFlag = flag.parsed(
+  '--index-timeout <seconds>',
+  `longest wait for the collection to turn green and indexed (default: ${DEFAULTS.indexTimeoutSeconds})`,
+  positiveNumber('--index-timeout'),
+);
+const upsertBatchSizeFlag = flag.parsed(
+  '--batch-size <n>',
+  'points per upsert (default: 500)',
+  positiveInt('--batch-size'),
+  { config: 'ingest.batchSize' },
+);
+const parallelFlag = flag.parsed(
+  '--parallel <n>',
+  'upserts in flight (default: 4)',
+  positiveInt('--parallel'),
+  {
+    config: 'ingest.parallel',
+  },
+);
+
+/** Generated data and the upload into a new collection (`upsert`, `search`, `all`). */
+function dataFlags(collectionHelp: string) {
+  return {
+    collection: flag.text('-c, --collection <name>', collectionHelp),
+    keep: flag.bool('--keep', 'keep the generated collection afterwards'),
+    count: flag.parsed(
+      '--count <n>',
+      `vectors to generate (default: ${DEFAULTS.count})`,
+      positiveInt('--count'),
+    ),
+    dim: flag.parsed(
+      '--dim <n>',
+      'vector size (default: collection.vectorSize from the config)',
+      positiveInt('--dim'),
+    ),
+    distribution: flag.choice(
+      '--distribution <kind>',
+      'uniform on the sphere, or clustered like real embeddings (default: uniform)',
+      ['uniform', 'clustered'],
+    ),
+    batchSize: upsertBatchSizeFlag,
+    parallel: parallelFlag,
+    wait: flag.bool('--wait', 'wait for Qdrant to apply each batch (default: acknowledge from its WAL)', {
+      config: 'ingest.wait',
+    }),
+    seed: seedFlag,
+    indexTimeout: indexTimeoutFlag,
+  };
+}
+
+const searchLevelFlags = {
+  queries: flag.parsed(
+    '--queries <n>',
+    `distinct queries per level (default: ${DEFAULTS.queries})`,
+    positiveInt('--queries'),
+  ),
+  concurrency: flag.parsed(
+    '--concurrency <levels>',
+    `queries in flight, comma-separated (default: ${DEFAULTS.concurrency.join(',')})`,
+    levels('--concurrency'),
+  ),
+  hnswEf: flag.parsed(
+    '--hnsw-ef <levels>',
+    `HNSW search beam widths, comma-separated (default: ${DEFAULTS.hnswEf.join(',')})`,
+    levels('--hnsw-ef'),
+  ),
+  k: flag.parsed(
+    '-k, --k <n>',
+    `results per query and k of recall@k (default: ${DEFAULTS.k})`,
+    positiveInt('--k'),
+  ),
+  filter: flag.list(
+    '-f, --filter <expr>',
+    'payload filter for every query, repeatable (generated points carry bucket = id % 100)',
+  ),
+};
+
+const corpusFlag = flag.text('--corpus <folder>', 'embed chunks of these files (default: generated texts)');
+const docsFlag = flag.parsed(
+  '--docs <n>',
+  `texts embedded per level (default: ${DEFAULTS.docs})`,
+  positiveInt('--docs'),
+);
+const embedLevelsHelp = `TEI requests in flight, comma-separated (default: ${DEFAULTS.embedConcurrency.join(',')})`;
+const embedBatchHelp = "texts per TEI request (default: TEI's max_client_batch_size)";
+
+/** The options every subcommand shares: report formats, the baseline gate, then the connections. */
+function finishFlags<Connections extends FlagTable>(connections: Connections) {
+  return {
+    markdown: flag.bool(
+      '--markdown',
+      'print the result as Markdown (for a CI job summary) instead of a table',
+    ),
+    report: flag.text('--report <file.html>', 'also write a self-contained HTML report with charts'),
+    baseline: flag.text('--baseline <file>', 'compare with a saved --json result; exit 1 on a regression'),
+    maxRegression: flag.parsed(
+      '--max-regression <fraction>',
+      'allowed worsening against the baseline, a fraction',
+      fraction,
+      { default: 0.1 },
+    ),
+    saveBaseline: flag.text('--save-baseline <file>', 'save this result as a baseline file'),
+    ...connections,
+  };
+}
+
+/** Every `bench` subcommand's flags, in help order. A flag with `config` overrides that setting. */
+export const benchFlags = {
+  upsert: {
+    ...dataFlags('name of the collection to create (default: taboot_bench_<random>)'),
+    ...finishFlags({ qdrantUrl: qdrantUrlFlag }),
+  },
+  search: {
+    ...dataFlags(
+      'query this existing collection (queries: its own stored vectors) instead of generating one',
+    ),
+    ...searchLevelFlags,
+    ...finishFlags({ qdrantUrl: qdrantUrlFlag }),
+  },
+  embed: {
+    corpus: corpusFlag,
+    docs: docsFlag,
+    concurrency: flag.parsed('--concurrency <levels>', embedLevelsHelp, levels('--concurrency')),
+    batchSize: flag.parsed('--batch-size <n>', embedBatchHelp, positiveInt('--batch-size')),
+    seed: seedFlag,
+    ...finishFlags({ teiUrl: teiUrlFlag }),
+  },
+  ingest: {
+    batchSize: upsertBatchSizeFlag,
+    parallel: parallelFlag,
+    embedConcurrency: flag.parsed(
+      '--embed-concurrency <n>',
+      'TEI requests in flight (default: 4)',
+      positiveInt('--embed-concurrency'),
+      { config: 'tei.concurrency' },
+    ),
+    keep: flag.bool('--keep', 'keep the collection afterwards'),
+    indexTimeout: indexTimeoutFlag,
+    ...finishFlags({ qdrantUrl: qdrantUrlFlag, teiUrl: teiUrlFlag }),
+  },
+  all: {
+    ...dataFlags('name of the collection to create (default: taboot_bench_<random>)'),
+    ...searchLevelFlags,
+    corpus: corpusFlag,
+    docs: docsFlag,
+    embedConcurrency: flag.parsed(
+      '--embed-concurrency <levels>',
+      embedLevelsHelp,
+      levels('--embed-concurrency'),
+    ),
+    embedBatchSize: flag.parsed('--embed-batch-size <n>', embedBatchHelp, positiveInt('--embed-batch-size')),
+    ...finishFlags({ qdrantUrl: qdrantUrlFlag, teiUrl: teiUrlFlag }),
+  },
+};
+
+type BenchValues = {
+  [S in keyof typeof benchFlags]: FlagValues<(typeof benchFlags)[S]>;
+}[keyof typeof benchFlags];
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+type ValueAt<T, K extends PropertyKey> = T extends unknown
+  ? K extends keyof T
+    ? Exclude<T[K], undefined>
+    : never
+  : never;
+
+/** The flags of any `bench` subcommand: what `benchPlan` reads. */
+export type BenchFlags = { [K in KeysOfUnion<BenchValues>]?: ValueAt<BenchValues, K> } & {
+  maxRegression: number;
+};
+
 export function registerBenchCommand(program: Command): void {
   const bench = program
     .command('bench')
@@ -100,192 +244,39 @@ With --baseline, exits 1 when a throughput falls, or a latency or recall worsens
     .description(
       'upload generated vectors through the fast upsert path, then wait until Qdrant has indexed them',
     );
-  addDataOptions(upsert, 'name of the collection to create (default: taboot_bench_<random>)');
-  finish(upsert, { tei: false }).action(benchAction(['upsert']));
+  addFlags(upsert, benchFlags.upsert).action(benchAction(['upsert'], benchFlags.upsert));
 
   const search = bench
     .command('search')
     .description('QPS, latency and recall@k at several concurrency and hnsw_ef levels');
-  addDataOptions(
-    search,
-    'query this existing collection (queries: its own stored vectors) instead of generating one',
-  );
-  addSearchOptions(search);
-  finish(search, { tei: false }).action(benchAction(['search']));
+  addFlags(search, benchFlags.search).action(benchAction(['search'], benchFlags.search));
 
   const embed = bench.command('embed').description('TEI embedding throughput at several concurrency levels');
-  addEmbedOptions(embed, '--concurrency', '--batch-size');
-  addSeed(embed);
-  finish(embed, { qdrant: false }).action(benchAction(['embed']));
+  addFlags(embed, benchFlags.embed).action(benchAction(['embed'], benchFlags.embed));
 
   const ingest = bench
     .command('ingest')
     .description('ingest files end to end into a throwaway collection: rates, stage times, bottleneck')
-    .argument('<path...>', 'files and folders to ingest')
-    .addOption(
-      new Option('--batch-size <n>', 'points per upsert (default: 500)').argParser(
-        positiveInt('--batch-size'),
-      ),
-    )
-    .addOption(
-      new Option('--parallel <n>', 'upserts in flight (default: 4)').argParser(positiveInt('--parallel')),
-    )
-    .addOption(
-      new Option('--embed-concurrency <n>', 'TEI requests in flight (default: 4)').argParser(
-        positiveInt('--embed-concurrency'),
-      ),
-    )
-    .addOption(new Option('--keep', 'keep the collection afterwards'));
-  addIndexTimeout(ingest);
-  finish(ingest, {}).action(benchAction(['ingest']));
+    .argument('<path...>', 'files and folders to ingest');
+  addFlags(ingest, benchFlags.ingest).action(benchAction(['ingest'], benchFlags.ingest));
 
   const all = bench.command('all').description('upsert, then search the same collection, then embed');
-  addDataOptions(all, 'name of the collection to create (default: taboot_bench_<random>)');
-  addSearchOptions(all);
-  addEmbedOptions(all, '--embed-concurrency', '--embed-batch-size');
-  finish(all, {}).action(benchAction(['upsert', 'search', 'embed']));
+  addFlags(all, benchFlags.all).action(benchAction(['upsert', 'search', 'embed'], benchFlags.all));
 }
 
-function addSeed(command: Command): Command {
-  return command.addOption(
-    new Option('--seed <n>', `seed of the generated data (default: ${DEFAULTS.seed})`).argParser(
-      nonNegativeInt('--seed'),
-    ),
-  );
-}
-
-function addIndexTimeout(command: Command): Command {
-  return command.addOption(
-    new Option(
-      '--index-timeout <seconds>',
-      `longest wait for the collection to turn green and indexed (default: ${DEFAULTS.indexTimeoutSeconds})`,
-    ).argParser(positiveNumber('--index-timeout')),
-  );
-}
-
-function addDataOptions(command: Command, collectionHelp: string): void {
-  command
-    .addOption(new Option('-c, --collection <name>', collectionHelp))
-    .addOption(new Option('--keep', 'keep the generated collection afterwards'))
-    .addOption(
-      new Option('--count <n>', `vectors to generate (default: ${DEFAULTS.count})`).argParser(
-        positiveInt('--count'),
-      ),
-    )
-    .addOption(
-      new Option('--dim <n>', 'vector size (default: collection.vectorSize from the config)').argParser(
-        positiveInt('--dim'),
-      ),
-    )
-    .addOption(
-      new Option(
-        '--distribution <kind>',
-        'uniform on the sphere, or clustered like real embeddings (default: uniform)',
-      ).choices(['uniform', 'clustered']),
-    )
-    .addOption(
-      new Option('--batch-size <n>', 'points per upsert (default: 500)').argParser(
-        positiveInt('--batch-size'),
-      ),
-    )
-    .addOption(
-      new Option('--parallel <n>', 'upserts in flight (default: 4)').argParser(positiveInt('--parallel')),
-    )
-    .addOption(
-      new Option('--wait', 'wait for Qdrant to apply each batch (default: acknowledge from its WAL)'),
-    );
-  addSeed(command);
-  addIndexTimeout(command);
-}
-
-function addSearchOptions(command: Command): void {
-  command
-    .addOption(
-      new Option('--queries <n>', `distinct queries per level (default: ${DEFAULTS.queries})`).argParser(
-        positiveInt('--queries'),
-      ),
-    )
-    .addOption(
-      new Option(
-        '--concurrency <levels>',
-        `queries in flight, comma-separated (default: ${DEFAULTS.concurrency.join(',')})`,
-      ).argParser(levels('--concurrency')),
-    )
-    .addOption(
-      new Option(
-        '--hnsw-ef <levels>',
-        `HNSW search beam widths, comma-separated (default: ${DEFAULTS.hnswEf.join(',')})`,
-      ).argParser(levels('--hnsw-ef')),
-    )
-    .addOption(
-      new Option('-k, --k <n>', `results per query and k of recall@k (default: ${DEFAULTS.k})`).argParser(
-        positiveInt('--k'),
-      ),
-    )
-    .addOption(
-      new Option(
-        '-f, --filter <expr>',
-        'payload filter for every query, repeatable (generated points carry bucket = id % 100)',
-      ).argParser(collect),
-    );
-}
-
-function addEmbedOptions(command: Command, concurrencyFlag: string, batchFlag: string): void {
-  command
-    .addOption(new Option('--corpus <folder>', 'embed chunks of these files (default: generated texts)'))
-    .addOption(
-      new Option('--docs <n>', `texts embedded per level (default: ${DEFAULTS.docs})`).argParser(
-        positiveInt('--docs'),
-      ),
-    )
-    .addOption(
-      new Option(
-        `${concurrencyFlag} <levels>`,
-        `TEI requests in flight, comma-separated (default: ${DEFAULTS.embedConcurrency.join(',')})`,
-      ).argParser(levels(concurrencyFlag)),
-    )
-    .addOption(
-      new Option(
-        `${batchFlag} <n>`,
-        "texts per TEI request (default: TEI's max_client_batch_size)",
-      ).argParser(positiveInt(batchFlag)),
-    );
-}
-
-/** The options every subcommand shares: connections, report formats and the baseline gate. */
-function finish(command: Command, which: { tei?: boolean; qdrant?: boolean }): Command {
-  command
-    .addOption(
-      new Option('--markdown', 'print the result as Markdown (for a CI job summary) instead of a table'),
-    )
-    .addOption(new Option('--report <file.html>', 'also write a self-contained HTML report with charts'))
-    .addOption(new Option('--baseline <file>', 'compare with a saved --json result; exit 1 on a regression'))
-    .addOption(
-      new Option('--max-regression <fraction>', 'allowed worsening against the baseline, a fraction')
-        .argParser(fraction)
-        .default(0.1),
-    )
-    .addOption(new Option('--save-baseline <file>', 'save this result as a baseline file'));
-  if (which.qdrant === false) {
-    command.addOption(new Option('--tei-url <url>', 'TEI URL (env TABOOT_TEI_URL)'));
-  } else {
-    addConnectionOptions(command, { tei: which.tei });
-  }
-  return command;
-}
-
-function benchAction(scenarios: readonly BenchSection[]) {
+function benchAction<Table extends FlagTable>(scenarios: readonly BenchSection[], table: Table) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    const flags = command.opts<BenchFlags>();
+    const flags = readFlags(command, table);
     const paths = scenarios.includes('ingest') ? (args[0] as string[]) : [];
-    await runBenchCommand(scenarios, flags, paths, command);
+    await runBenchCommand(scenarios, flags as BenchFlags, flagOverrides(flags, table), paths, command);
   };
 }
 
 async function runBenchCommand(
   scenarios: readonly BenchSection[],
   flags: BenchFlags,
+  overrides: DeepPartial<ConfigInput>,
   paths: readonly string[],
   command: Command,
 ): Promise<void> {
@@ -294,17 +285,7 @@ async function runBenchCommand(
   if (flags.markdown && context.globals.json) {
     throw new UsageError('--json and --markdown both print the result on stdout: pick one');
   }
-  const upsertsConfigured = !scenarios.includes('embed') || scenarios.length > 1;
-  const { config } = await context.loadConfig({
-    qdrant: { url: flags.qdrantUrl },
-    tei: {
-      url: flags.teiUrl,
-      concurrency: typeof flags.embedConcurrency === 'number' ? flags.embedConcurrency : undefined,
-    },
-    ingest: upsertsConfigured
-      ? { batchSize: flags.batchSize, parallel: flags.parallel, wait: flags.wait }
-      : {},
-  });
+  const { config } = await context.loadConfig(overrides);
   const [{ runBench, finishBench }, { readBaseline }, view] = await Promise.all([
     import('../bench/run-bench.js'),
     import('../bench/baseline.js'),

@@ -1,31 +1,10 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type Distance, distances } from '../config/constants.js';
 import { ExitCode, ExitError, UsageError } from '../errors.js';
 import type { EnsureOutcome } from '../qdrant/collections.js';
 import { createContext } from './context.js';
-import { addConnectionOptions, connectionOverrides, nonNegativeInt, positiveInt } from './options.js';
-
-interface CreateFlags {
-  qdrantUrl?: string;
-  teiUrl?: string;
-  vectorSize?: number | 'auto';
-  distance?: Distance;
-  m?: number;
-  efConstruct?: number;
-  quantization?: 'int8' | 'none';
-  onDisk?: boolean;
-  shards?: number;
-  replicationFactor?: number;
-  writeConsistency?: number;
-  update?: boolean;
-  recreate?: boolean;
-  yes?: boolean;
-  dryRun?: boolean;
-}
-
-interface ConnectionOnlyFlags {
-  qdrantUrl?: string;
-}
+import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
+import { nonNegativeInt, positiveInt, qdrantUrlFlag, teiUrlFlag } from './options.js';
 
 function vectorSizeArg(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
@@ -42,6 +21,64 @@ function distanceArg(value: string): Distance {
   return match;
 }
 
+/** `collection create` flags, in help order. A flag with `config` overrides that setting. */
+export const createFlags = {
+  vectorSize: flag.parsed('--vector-size <n|auto>', 'vector size; `auto` asks TEI', vectorSizeArg, {
+    // `auto` is not a size: the command asks TEI and passes the answer on.
+    config: (size) => (size === 'auto' ? {} : { collection: { vectorSize: size } }),
+  }),
+  distance: flag.parsed('--distance <name>', `distance: ${distances.join(', ')}`, distanceArg, {
+    config: 'collection.distance',
+  }),
+  m: flag.parsed('--m <n>', 'HNSW edges per node (0 disables the index)', nonNegativeInt('--m'), {
+    config: 'collection.hnsw.m',
+  }),
+  efConstruct: flag.parsed(
+    '--ef-construct <n>',
+    'HNSW build-time beam width',
+    positiveInt('--ef-construct'),
+    {
+      config: 'collection.hnsw.efConstruct',
+    },
+  ),
+  quantization: flag.choice('--quantization <type>', 'scalar quantization', ['int8', 'none'], {
+    config: 'collection.quantization.type',
+  }),
+  onDisk: flag.bool('--on-disk', 'keep original vectors on disk (memmap)', { config: 'collection.onDisk' }),
+  shards: flag.parsed('--shards <n>', 'shard number', positiveInt('--shards'), {
+    config: 'collection.shards',
+  }),
+  replicationFactor: flag.parsed(
+    '--replication-factor <n>',
+    'copies of each shard',
+    positiveInt('--replication-factor'),
+    { config: 'collection.replicationFactor' },
+  ),
+  writeConsistency: flag.parsed(
+    '--write-consistency <n>',
+    'replicas that must acknowledge a write',
+    positiveInt('--write-consistency'),
+    { config: 'collection.writeConsistencyFactor' },
+  ),
+  update: flag.bool('--update', 'apply the differences Qdrant can change in place', {
+    conflicts: 'recreate',
+  }),
+  recreate: flag.bool('--recreate', 'drop the collection and create it again (needs --yes)'),
+  yes: flag.bool('-y, --yes', 'confirm --recreate'),
+  dryRun: flag.bool('--dry-run', 'print the requests that would be sent, send nothing'),
+  qdrantUrl: qdrantUrlFlag,
+  teiUrl: teiUrlFlag,
+};
+
+/** `collection info` flags. */
+export const infoFlags = { qdrantUrl: qdrantUrlFlag };
+
+/** `collection delete` flags. */
+export const deleteFlags = {
+  yes: flag.bool('-y, --yes', 'confirm the deletion'),
+  qdrantUrl: qdrantUrlFlag,
+};
+
 export function registerCollectionCommand(program: Command): void {
   const collection = program
     .command('collection')
@@ -50,35 +87,8 @@ export function registerCollectionCommand(program: Command): void {
   const create = collection
     .command('create')
     .description('create the collection from config and flags, or check that it matches them')
-    .argument('[name]', 'collection name (default: collection.name from config)')
-    .addOption(new Option('--vector-size <n|auto>', 'vector size; `auto` asks TEI').argParser(vectorSizeArg))
-    .addOption(new Option('--distance <name>', `distance: ${distances.join(', ')}`).argParser(distanceArg))
-    .addOption(
-      new Option('--m <n>', 'HNSW edges per node (0 disables the index)').argParser(nonNegativeInt('--m')),
-    )
-    .addOption(
-      new Option('--ef-construct <n>', 'HNSW build-time beam width').argParser(positiveInt('--ef-construct')),
-    )
-    .addOption(new Option('--quantization <type>', 'scalar quantization').choices(['int8', 'none']))
-    .addOption(new Option('--on-disk', 'keep original vectors on disk (memmap)'))
-    .addOption(new Option('--shards <n>', 'shard number').argParser(positiveInt('--shards')))
-    .addOption(
-      new Option('--replication-factor <n>', 'copies of each shard').argParser(
-        positiveInt('--replication-factor'),
-      ),
-    )
-    .addOption(
-      new Option('--write-consistency <n>', 'replicas that must acknowledge a write').argParser(
-        positiveInt('--write-consistency'),
-      ),
-    )
-    .addOption(
-      new Option('--update', 'apply the differences Qdrant can change in place').conflicts('recreate'),
-    )
-    .addOption(new Option('--recreate', 'drop the collection and create it again (needs --yes)'))
-    .addOption(new Option('-y, --yes', 'confirm --recreate'))
-    .addOption(new Option('--dry-run', 'print the requests that would be sent, send nothing'));
-  addConnectionOptions(create);
+    .argument('[name]', 'collection name (default: collection.name from config)');
+  addFlags(create, createFlags);
   create.addHelpText(
     'after',
     `
@@ -92,24 +102,17 @@ Examples:
 Exits 0 when created or already up to date, 1 when the existing collection differs (each
 difference is listed), 2 on bad flags or config.`,
   );
-  create.action(async (name: string | undefined, flags: CreateFlags, command: Command) => {
+  create.action(async (name: string | undefined, _flags: unknown, command: Command) => {
+    const flags = readFlags(command, createFlags);
     if (flags.recreate && !flags.yes) {
       throw new UsageError('--recreate deletes every point in the collection; add --yes to confirm');
     }
     const context = createContext(command);
+    const overrides = flagOverrides(flags, createFlags);
+    // An absent name is dropped by the loader, leaving collection.name to env and file.
     const { config } = await context.loadConfig({
-      ...connectionOverrides(flags),
-      collection: {
-        name,
-        vectorSize: typeof flags.vectorSize === 'number' ? flags.vectorSize : undefined,
-        distance: flags.distance,
-        onDisk: flags.onDisk,
-        hnsw: { m: flags.m, efConstruct: flags.efConstruct },
-        quantization: { type: flags.quantization },
-        shards: flags.shards,
-        replicationFactor: flags.replicationFactor,
-        writeConsistencyFactor: flags.writeConsistency,
-      },
+      ...overrides,
+      collection: { ...overrides.collection, name },
     });
     const [{ createCollection }, report] = await Promise.all([
       import('../qdrant/collection-create.js'),
@@ -130,14 +133,18 @@ difference is listed), 2 on bad flags or config.`,
     .command('info')
     .description('status, point and index counts, segments, settings and payload indexes')
     .argument('[name]', 'collection name (default: collection.name from config)');
-  addConnectionOptions(info, { tei: false });
+  addFlags(info, infoFlags);
   info.addHelpText(
     'after',
     '\nExamples:\n  $ taboot collection info\n  $ taboot collection info docs --json',
   );
-  info.action(async (name: string | undefined, flags: ConnectionOnlyFlags, command: Command) => {
+  info.action(async (name: string | undefined, _flags: unknown, command: Command) => {
+    const flags = readFlags(command, infoFlags);
     const context = createContext(command);
-    const { config } = await context.loadConfig({ ...connectionOverrides(flags), collection: { name } });
+    const { config } = await context.loadConfig({
+      ...flagOverrides(flags, infoFlags),
+      collection: { name },
+    });
     const [{ Qdrant }, { describeCollection }, report] = await Promise.all([
       import('../qdrant/client.js'),
       import('../qdrant/collections.js'),
@@ -150,15 +157,15 @@ difference is listed), 2 on bad flags or config.`,
   const remove = collection
     .command('delete')
     .description('delete a collection and every point in it')
-    .argument('<name>', 'collection name (always explicit)')
-    .addOption(new Option('-y, --yes', 'confirm the deletion'));
-  addConnectionOptions(remove, { tei: false });
+    .argument('<name>', 'collection name (always explicit)');
+  addFlags(remove, deleteFlags);
   remove.addHelpText('after', '\nExamples:\n  $ taboot collection delete scratch --yes');
-  remove.action(async (name: string, flags: ConnectionOnlyFlags & { yes?: boolean }, command: Command) => {
+  remove.action(async (name: string, _flags: unknown, command: Command) => {
+    const flags = readFlags(command, deleteFlags);
     if (!flags.yes)
       throw new UsageError(`deleting collection ${name} removes every point in it; add --yes to confirm`);
     const context = createContext(command);
-    const { config } = await context.loadConfig(connectionOverrides(flags));
+    const { config } = await context.loadConfig(flagOverrides(flags, deleteFlags));
     const [{ Qdrant }, { deleteExistingCollection }, report] = await Promise.all([
       import('../qdrant/client.js'),
       import('../qdrant/collections.js'),

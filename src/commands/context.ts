@@ -2,8 +2,18 @@ import type { Command } from 'commander';
 import type { DeepPartial, LoadedConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
 import { Output } from '../ui/output.js';
+import { flag } from './flags.js';
 
-/** The global flags every command sees. */
+/** The flags every command sees, declared on the program. */
+export const globalFlags = {
+  config: flag.text('--config <path>', 'config file (default: search for taboot.config.json, .tabootrc*)'),
+  json: flag.bool('--json', 'machine-readable output on stdout; logs stay on stderr'),
+  quiet: flag.bool('-q, --quiet', 'print only errors and results'),
+  debug: flag.bool('--debug', 'print stack traces and request details (secrets stay redacted)'),
+  color: flag.bool('--no-color', 'no colours (NO_COLOR and FORCE_COLOR are honoured too)'),
+};
+
+/** The global flags with their defaults filled in. */
 export interface GlobalOptions {
   config?: string;
   json: boolean;
@@ -19,8 +29,9 @@ export interface CommandContext {
   loadConfig(overrides?: DeepPartial<ConfigInput>): Promise<LoadedConfig>;
 }
 
+/** The global flags as seen from `command` (a subcommand sees its program's). */
 export function globalOptions(command: Command): GlobalOptions {
-  const opts = command.optsWithGlobals<Partial<GlobalOptions>>();
+  const opts = command.optsWithGlobals<{ [K in keyof GlobalOptions]?: GlobalOptions[K] }>();
   return {
     config: opts.config,
     json: opts.json ?? false,

@@ -1,20 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ExitCode, ExitError } from '../errors.js';
 import { createContext } from './context.js';
-import { addConnectionOptions, connectionOverrides, positiveInt, positiveNumber } from './options.js';
+import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
+import { collectionFlag, positiveInt, positiveNumber, qdrantUrlFlag, teiUrlFlag } from './options.js';
 import { interruptOnSignals } from './signals.js';
-
-interface GpuStatusFlags {
-  qdrantUrl?: string;
-  teiUrl?: string;
-  collection?: string;
-  qdrantRestUrl?: string;
-  nvidiaSmi?: string;
-  timeout: number;
-  /** `true` when given without a value. */
-  watch?: number | true;
-}
 
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_WATCH_SECONDS = 2;
@@ -30,29 +20,38 @@ function httpUrl(flag: string): (value: string) => string {
   };
 }
 
+/** Every `gpu-status` flag, in help order. A flag with `config` overrides that setting. */
+export const gpuStatusFlags = {
+  qdrantRestUrl: flag.parsed(
+    '--qdrant-rest-url <url>',
+    'Qdrant REST URL for telemetry (default: the gRPC URL with port 6333 when it uses 6334)',
+    httpUrl('--qdrant-rest-url'),
+  ),
+  nvidiaSmi: flag.text('--nvidia-smi <path>', 'the nvidia-smi to run (default: nvidia-smi on PATH)'),
+  timeout: flag.parsed(
+    '--timeout <ms>',
+    'deadline of each source, in milliseconds',
+    positiveInt('--timeout'),
+    {
+      default: DEFAULT_TIMEOUT_MS,
+    },
+  ),
+  /** `true` when given without a value. */
+  watch: flag.parsed<number | true>(
+    '-w, --watch [seconds]',
+    `refresh every few seconds until Ctrl-C (default: ${DEFAULT_WATCH_SECONDS})`,
+    positiveNumber('--watch'),
+  ),
+  qdrantUrl: qdrantUrlFlag,
+  teiUrl: teiUrlFlag,
+  collection: collectionFlag,
+};
+
 export function registerGpuStatusCommand(program: Command): void {
   const command = program
     .command('gpu-status')
-    .description('one screen for the GPU, TEI and Qdrant: memory, processes, health, indexing, re-index fit')
-    .addOption(
-      new Option(
-        '--qdrant-rest-url <url>',
-        'Qdrant REST URL for telemetry (default: the gRPC URL with port 6333 when it uses 6334)',
-      ).argParser(httpUrl('--qdrant-rest-url')),
-    )
-    .addOption(new Option('--nvidia-smi <path>', 'the nvidia-smi to run (default: nvidia-smi on PATH)'))
-    .addOption(
-      new Option('--timeout <ms>', 'deadline of each source, in milliseconds')
-        .argParser(positiveInt('--timeout'))
-        .default(DEFAULT_TIMEOUT_MS),
-    )
-    .addOption(
-      new Option(
-        '-w, --watch [seconds]',
-        `refresh every few seconds until Ctrl-C (default: ${DEFAULT_WATCH_SECONDS})`,
-      ).argParser(positiveNumber('--watch')),
-    );
-  addConnectionOptions(command, { collection: true });
+    .description('one screen for the GPU, TEI and Qdrant: memory, processes, health, indexing, re-index fit');
+  addFlags(command, gpuStatusFlags);
   command.addHelpText(
     'after',
     `
@@ -74,9 +73,10 @@ Exits 0 when TEI, Qdrant and the collection are healthy, 1 when a service is dow
 collection is red or missing. No GPU (or no nvidia-smi) is reported but is not a failure.
 With --json --watch, each report is one line (JSON Lines).`,
   );
-  command.action(async (flags: GpuStatusFlags, cmd: Command) => {
+  command.action(async (_flags: unknown, cmd: Command) => {
+    const flags = readFlags(cmd, gpuStatusFlags);
     const context = createContext(cmd);
-    const { config } = await context.loadConfig(connectionOverrides(flags));
+    const { config } = await context.loadConfig(flagOverrides(flags, gpuStatusFlags));
     const [{ GpuStatusProbe }, report] = await Promise.all([
       import('../gpu/gpu-status.js'),
       import('../ui/gpu-status-report.js'),

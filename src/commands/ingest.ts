@@ -1,131 +1,117 @@
-import { type Command, Option } from 'commander';
-import { ExitCode, ExitError, InterruptedError } from '../errors.js';
+import type { Command } from 'commander';
+import { ExitCode, ExitError, errorMessage, InterruptedError } from '../errors.js';
 import { createContext } from './context.js';
-import { addConnectionOptions, connectionOverrides, nonNegativeInt, positiveInt } from './options.js';
+import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
+import { collectionFlag, nonNegativeInt, positiveInt, qdrantUrlFlag, teiUrlFlag } from './options.js';
 import { interruptOnSignals } from './signals.js';
 
-interface IngestFlags {
-  qdrantUrl?: string;
-  teiUrl?: string;
-  collection?: string;
-  include?: string[];
-  exclude?: string[];
-  textField?: string;
-  idField?: string;
-  maxLineBytes?: number;
-  chunkTokens?: number;
-  chunkOverlap?: number;
-  embedConcurrency?: number;
-  maxClientBatchSize?: number;
-  maxBatchTokens?: number;
-  batchSize?: number;
-  batchBytes?: number;
-  parallel?: number;
-  wait?: boolean;
-  maxRetries?: number;
-  dryRun?: boolean;
-  onError?: 'skip' | 'fail';
-  failedOut?: string;
-  progress: string;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** Every `ingest` flag, in help order. A flag with `config` overrides that setting. */
+export const ingestFlags = {
+  include: flag.list(
+    '--include <glob>',
+    'files to take from folders (repeatable; default: md, markdown, mdx, jsonl, txt)',
+    { config: 'ingest.include' },
+  ),
+  exclude: flag.list('--exclude <glob>', 'files to skip (repeatable)', { config: 'ingest.exclude' }),
+  textField: flag.text('--text-field <name>', 'JSONL field holding the text (default: text, then content)', {
+    config: 'ingest.textField',
+  }),
+  idField: flag.text('--id-field <name>', 'JSONL field holding the document id (default: id)', {
+    config: 'ingest.idField',
+  }),
+  maxLineBytes: flag.parsed(
+    '--max-line-bytes <n>',
+    'longer JSONL lines are reported and skipped (default: 8 MiB)',
+    positiveInt('--max-line-bytes'),
+    { config: 'ingest.maxLineBytes' },
+  ),
+  chunkTokens: flag.parsed(
+    '--chunk-tokens <n>',
+    'token budget of a chunk (default: 512)',
+    positiveInt('--chunk-tokens'),
+    { config: 'ingest.chunkTokens' },
+  ),
+  chunkOverlap: flag.parsed(
+    '--chunk-overlap <n>',
+    'tokens repeated from the previous chunk (default: 64)',
+    nonNegativeInt('--chunk-overlap'),
+    { config: 'ingest.chunkOverlap' },
+  ),
+  embedConcurrency: flag.parsed(
+    '--embed-concurrency <n>',
+    'TEI requests in flight (default: 4)',
+    positiveInt('--embed-concurrency'),
+    { config: 'tei.concurrency' },
+  ),
+  maxClientBatchSize: flag.parsed(
+    '--max-client-batch-size <n>',
+    "inputs per TEI request (default: TEI's /info)",
+    positiveInt('--max-client-batch-size'),
+    { config: 'tei.maxClientBatchSize' },
+  ),
+  maxBatchTokens: flag.parsed(
+    '--max-batch-tokens <n>',
+    "tokens per TEI request (default: TEI's /info)",
+    positiveInt('--max-batch-tokens'),
+    { config: 'tei.maxBatchTokens' },
+  ),
+  batchSize: flag.parsed(
+    '--batch-size <n>',
+    'points per upsert (default: 500)',
+    positiveInt('--batch-size'),
+    {
+      config: 'ingest.batchSize',
+    },
+  ),
+  batchBytes: flag.parsed(
+    '--batch-bytes <n>',
+    'bytes per upsert (default: 16 MiB)',
+    positiveInt('--batch-bytes'),
+    { config: 'ingest.batchBytes' },
+  ),
+  parallel: flag.parsed('--parallel <n>', 'upserts in flight (default: 4)', positiveInt('--parallel'), {
+    config: 'ingest.parallel',
+  }),
+  wait: flag.bool('--wait', 'wait for Qdrant to apply each batch (default: acknowledge from its WAL)', {
+    config: 'ingest.wait',
+  }),
+  maxRetries: flag.parsed(
+    '--max-retries <n>',
+    'retries per request on overload or outage (default: 6)',
+    nonNegativeInt('--max-retries'),
+    { config: 'ingest.maxRetries' },
+  ),
+  dryRun: flag.bool(
+    '--dry-run',
+    'read and chunk only: counts, tokens, request bytes and a size estimate; no server needed',
+  ),
+  onError: flag.choice(
+    '--on-error <mode>',
+    'bad input: skip it and exit 3 at the end, or fail at once',
+    ['skip', 'fail'],
+    { config: 'ingest.onError' },
+  ),
+  failedOut: flag.text(
+    '--failed-out <file.jsonl>',
+    'write chunks that could not be ingested, with the reason; ingest it again later',
+  ),
+  progress: flag.choice(
+    '--progress <mode>',
+    'auto (bars on a terminal, a line every 5 s otherwise), bars, plain, ndjson (stderr), none',
+    ['auto', 'bars', 'plain', 'ndjson', 'none'],
+    { default: 'auto' },
+  ),
+  qdrantUrl: qdrantUrlFlag,
+  teiUrl: teiUrlFlag,
+  collection: collectionFlag,
+};
 
 export function registerIngestCommand(program: Command): void {
   const ingest = program
     .command('ingest')
     .description('read, chunk, embed and upsert documents (Markdown, JSONL, text) into the collection')
-    .argument('<path...>', 'files and folders to ingest')
-    .addOption(
-      new Option(
-        '--include <glob>',
-        'files to take from folders (repeatable; default: md, markdown, mdx, jsonl, txt)',
-      ).argParser(collect),
-    )
-    .addOption(new Option('--exclude <glob>', 'files to skip (repeatable)').argParser(collect))
-    .addOption(
-      new Option('--text-field <name>', 'JSONL field holding the text (default: text, then content)'),
-    )
-    .addOption(new Option('--id-field <name>', 'JSONL field holding the document id (default: id)'))
-    .addOption(
-      new Option(
-        '--max-line-bytes <n>',
-        'longer JSONL lines are reported and skipped (default: 8 MiB)',
-      ).argParser(positiveInt('--max-line-bytes')),
-    )
-    .addOption(
-      new Option('--chunk-tokens <n>', 'token budget of a chunk (default: 512)').argParser(
-        positiveInt('--chunk-tokens'),
-      ),
-    )
-    .addOption(
-      new Option('--chunk-overlap <n>', 'tokens repeated from the previous chunk (default: 64)').argParser(
-        nonNegativeInt('--chunk-overlap'),
-      ),
-    )
-    .addOption(
-      new Option('--embed-concurrency <n>', 'TEI requests in flight (default: 4)').argParser(
-        positiveInt('--embed-concurrency'),
-      ),
-    )
-    .addOption(
-      new Option('--max-client-batch-size <n>', "inputs per TEI request (default: TEI's /info)").argParser(
-        positiveInt('--max-client-batch-size'),
-      ),
-    )
-    .addOption(
-      new Option('--max-batch-tokens <n>', "tokens per TEI request (default: TEI's /info)").argParser(
-        positiveInt('--max-batch-tokens'),
-      ),
-    )
-    .addOption(
-      new Option('--batch-size <n>', 'points per upsert (default: 500)').argParser(
-        positiveInt('--batch-size'),
-      ),
-    )
-    .addOption(
-      new Option('--batch-bytes <n>', 'bytes per upsert (default: 16 MiB)').argParser(
-        positiveInt('--batch-bytes'),
-      ),
-    )
-    .addOption(
-      new Option('--parallel <n>', 'upserts in flight (default: 4)').argParser(positiveInt('--parallel')),
-    )
-    .addOption(
-      new Option('--wait', 'wait for Qdrant to apply each batch (default: acknowledge from its WAL)'),
-    )
-    .addOption(
-      new Option('--max-retries <n>', 'retries per request on overload or outage (default: 6)').argParser(
-        nonNegativeInt('--max-retries'),
-      ),
-    )
-    .addOption(
-      new Option(
-        '--dry-run',
-        'read and chunk only: counts, tokens, request bytes and a size estimate; no server needed',
-      ),
-    )
-    .addOption(
-      new Option('--on-error <mode>', 'bad input: skip it and exit 3 at the end, or fail at once').choices([
-        'skip',
-        'fail',
-      ]),
-    )
-    .addOption(
-      new Option(
-        '--failed-out <file.jsonl>',
-        'write chunks that could not be ingested, with the reason; ingest it again later',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--progress <mode>',
-        'auto (bars on a terminal, a line every 5 s otherwise), bars, plain, ndjson (stderr), none',
-      )
-        .choices(['auto', 'bars', 'plain', 'ndjson', 'none'])
-        .default('auto'),
-    );
-  addConnectionOptions(ingest, { collection: true });
+    .argument('<path...>', 'files and folders to ingest');
+  addFlags(ingest, ingestFlags);
   ingest.addHelpText(
     'after',
     `
@@ -143,33 +129,10 @@ Markdown front matter goes to the payload; created_at/date become Unix seconds.
 Exits 0 when everything was ingested, 3 when some input was skipped or failed (each reported
 with file:line), 1 when a service failed, 2 on bad flags, config or paths, 130 when interrupted.`,
   );
-  ingest.action(async (paths: string[], flags: IngestFlags, command: Command) => {
+  ingest.action(async (paths: string[], _flags: unknown, command: Command) => {
+    const flags = readFlags(command, ingestFlags);
     const context = createContext(command);
-    const connection = connectionOverrides(flags);
-    const { config } = await context.loadConfig({
-      ...connection,
-      tei: {
-        ...connection.tei,
-        concurrency: flags.embedConcurrency,
-        maxClientBatchSize: flags.maxClientBatchSize,
-        maxBatchTokens: flags.maxBatchTokens,
-      },
-      ingest: {
-        include: flags.include,
-        exclude: flags.exclude,
-        textField: flags.textField,
-        idField: flags.idField,
-        maxLineBytes: flags.maxLineBytes,
-        chunkTokens: flags.chunkTokens,
-        chunkOverlap: flags.chunkOverlap,
-        batchSize: flags.batchSize,
-        batchBytes: flags.batchBytes,
-        parallel: flags.parallel,
-        wait: flags.wait,
-        maxRetries: flags.maxRetries,
-        onError: flags.onError,
-      },
-    });
+    const { config } = await context.loadConfig(flagOverrides(flags, ingestFlags));
     const [{ ingestJob }, view] = await Promise.all([
       import('../pipeline/ingest-job.js'),
       import('../ui/ingest-view.js'),
@@ -200,8 +163,7 @@ with file:line), 1 when a service failed, 2 on bad flags, config or paths, 130 w
     view.renderIngestSummary(context.output, result.summary);
     if (result.summary.interrupted) {
       // After Ctrl-C no retry is started, so a request failing during the drain is expected.
-      if (result.fatal)
-        context.output.warn(`while stopping: ${(result.fatal as Error).message ?? result.fatal}`);
+      if (result.fatal) context.output.warn(`while stopping: ${errorMessage(result.fatal)}`);
       throw new InterruptedError(interrupt.received() ?? 'SIGINT');
     }
     if (result.fatal) throw result.fatal;

@@ -1,4 +1,5 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { flag } from './flags.js';
 
 /**
  * Parsers for numeric flags, all with one message shape:
@@ -34,29 +35,11 @@ export function positiveNumber(flag: string): (value: string) => number {
   };
 }
 
-/** `--qdrant-url`, `--tei-url`, `--collection`: the connection flags shared by most commands. */
-export function addConnectionOptions(
-  command: Command,
-  which: { tei?: boolean; collection?: boolean } = {},
-): Command {
-  command.addOption(new Option('--qdrant-url <url>', 'Qdrant gRPC URL (env TABOOT_QDRANT_URL)'));
-  if (which.tei !== false) command.addOption(new Option('--tei-url <url>', 'TEI URL (env TABOOT_TEI_URL)'));
-  if (which.collection)
-    command.addOption(new Option('-c, --collection <name>', 'collection (env TABOOT_COLLECTION)'));
-  return command;
-}
-
-export interface ConnectionFlags {
-  qdrantUrl?: string;
-  teiUrl?: string;
-  collection?: string;
-}
-
-/** Config overrides from the connection flags. */
-export function connectionOverrides(flags: ConnectionFlags) {
-  return {
-    qdrant: { url: flags.qdrantUrl },
-    tei: { url: flags.teiUrl },
-    collection: { name: flags.collection },
-  };
-}
+/** The connection flags shared by most commands; each overrides its config key and environment variable. */
+export const qdrantUrlFlag = flag.text('--qdrant-url <url>', 'Qdrant gRPC URL (env TABOOT_QDRANT_URL)', {
+  config: 'qdrant.url',
+});
+export const teiUrlFlag = flag.text('--tei-url <url>', 'TEI URL (env TABOOT_TEI_URL)', { config: 'tei.url' });
+export const collectionFlag = flag.text('-c, --collection <name>', 'collection (env TABOOT_COLLECTION)', {
+  config: 'collection.name',
+});

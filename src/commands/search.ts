@@ -1,25 +1,7 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { createContext } from './context.js';
-import { addConnectionOptions, connectionOverrides, positiveInt, positiveNumber } from './options.js';
-
-interface SearchFlags {
-  qdrantUrl?: string;
-  teiUrl?: string;
-  collection?: string;
-  limit?: number;
-  filter?: string[];
-  scoreThreshold?: number;
-  hnswEf?: number;
-  exact?: boolean;
-  rescore?: boolean;
-  oversampling?: number;
-  withPayload?: string;
-  rerank?: boolean;
-  rerankRequired?: boolean;
-  verbose?: boolean;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
+import { collectionFlag, positiveInt, positiveNumber, qdrantUrlFlag, teiUrlFlag } from './options.js';
 
 function scoreThreshold(value: string): number {
   const parsed = Number(value);
@@ -28,6 +10,50 @@ function scoreThreshold(value: string): number {
   }
   return parsed;
 }
+
+/** `title, doc_id,` -> ['title', 'doc_id']. */
+function fieldList(value: string): string[] {
+  return value
+    .split(',')
+    .map((field) => field.trim())
+    .filter(Boolean);
+}
+
+/** Every `search` flag, in help order. A flag with `config` overrides that setting. */
+export const searchFlags = {
+  limit: flag.parsed('-l, --limit <n>', 'hits to return (default: 20)', positiveInt('--limit'), {
+    config: 'search.limit',
+  }),
+  filter: flag.list('-f, --filter <expr>', 'payload filter, repeatable (see below)'),
+  scoreThreshold: flag.parsed('--score-threshold <score>', 'drop hits scoring below this', scoreThreshold),
+  hnswEf: flag.parsed('--hnsw-ef <n>', 'HNSW search beam width (default: 128)', positiveInt('--hnsw-ef'), {
+    config: 'search.hnswEf',
+  }),
+  exact: flag.bool('--exact', 'exact (brute-force) search', { config: 'search.exact' }),
+  rescore: flag.bool('--no-rescore', 'do not rescore quantized candidates with the original vectors', {
+    config: 'search.rescore',
+  }),
+  oversampling: flag.parsed(
+    '--oversampling <x>',
+    'candidates per hit before rescoring (default: 2.0)',
+    positiveNumber('--oversampling'),
+    { config: 'search.oversampling' },
+  ),
+  withPayload: flag.parsed(
+    '--with-payload <fields>',
+    'comma-separated payload fields to return (default: all)',
+    fieldList,
+  ),
+  rerank: flag.bool('--rerank', 'rerank the top limit x 2 with search.reranker'),
+  rerankRequired: flag.bool(
+    '--rerank-required',
+    'fail when the reranker fails instead of falling back to vector order',
+  ),
+  verbose: flag.bool('-v, --verbose', 'show the time of each stage (embed, search, rerank)'),
+  qdrantUrl: qdrantUrlFlag,
+  teiUrl: teiUrlFlag,
+  collection: collectionFlag,
+};
 
 // The filter syntax lives with the parser; kept in sync by a test rather than imported, so that
 // `taboot --help` does not load protobuf schemas.
@@ -44,35 +70,8 @@ export function registerSearchCommand(program: Command): void {
   const search = program
     .command('search')
     .description('semantic search: embed the query with TEI, query Qdrant, optionally rerank')
-    .argument('<query>', 'what to look for')
-    .addOption(
-      new Option('-l, --limit <n>', 'hits to return (default: 20)').argParser(positiveInt('--limit')),
-    )
-    .addOption(new Option('-f, --filter <expr>', 'payload filter, repeatable (see below)').argParser(collect))
-    .addOption(
-      new Option('--score-threshold <score>', 'drop hits scoring below this').argParser(scoreThreshold),
-    )
-    .addOption(
-      new Option('--hnsw-ef <n>', 'HNSW search beam width (default: 128)').argParser(
-        positiveInt('--hnsw-ef'),
-      ),
-    )
-    .addOption(new Option('--exact', 'exact (brute-force) search'))
-    .addOption(new Option('--no-rescore', 'do not rescore quantized candidates with the original vectors'))
-    .addOption(
-      new Option('--oversampling <x>', 'candidates per hit before rescoring (default: 2.0)').argParser(
-        positiveNumber('--oversampling'),
-      ),
-    )
-    .addOption(
-      new Option('--with-payload <fields>', 'comma-separated payload fields to return (default: all)'),
-    )
-    .addOption(new Option('--rerank', 'rerank the top limit x 2 with search.reranker'))
-    .addOption(
-      new Option('--rerank-required', 'fail when the reranker fails instead of falling back to vector order'),
-    )
-    .addOption(new Option('-v, --verbose', 'show the time of each stage (embed, search, rerank)'));
-  addConnectionOptions(search, { collection: true });
+    .argument('<query>', 'what to look for');
+  addFlags(search, searchFlags);
   search.addHelpText(
     'after',
     `${filterHelp}
@@ -82,17 +81,10 @@ Examples:
   $ taboot search "remote write" --filter kind=article --filter created_at>=2023-01-01 --limit 5
   $ taboot search "alert routing" --rerank --json`,
   );
-  search.action(async (query: string, flags: SearchFlags, command: Command) => {
+  search.action(async (query: string, _flags: unknown, command: Command) => {
+    const flags = readFlags(command, searchFlags);
     const context = createContext(command);
-    const { config } = await context.loadConfig({
-      ...connectionOverrides(flags),
-      search: {
-        limit: flags.limit,
-        hnswEf: flags.hnswEf,
-        exact: flags.exact,
-        oversampling: flags.oversampling,
-      },
-    });
+    const { config } = await context.loadConfig(flagOverrides(flags, searchFlags));
     const [{ runSearch }, report] = await Promise.all([
       import('../search/search.js'),
       import('../ui/search-report.js'),
@@ -104,12 +96,9 @@ Examples:
       scoreThreshold: flags.scoreThreshold,
       hnswEf: config.search.hnswEf,
       exact: config.search.exact,
-      rescore: flags.rescore === false ? false : config.search.rescore,
+      rescore: config.search.rescore,
       oversampling: config.search.oversampling,
-      withPayload: flags.withPayload
-        ?.split(',')
-        .map((field) => field.trim())
-        .filter(Boolean),
+      withPayload: flags.withPayload,
       rerank: flags.rerank ?? false,
       rerankRequired: flags.rerankRequired ?? false,
     });

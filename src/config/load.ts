@@ -1,6 +1,7 @@
 import { cosmiconfig } from 'cosmiconfig';
-import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import { formatZodIssues } from './issues.js';
+import { describeYamlError, loadJsonConfig } from './parse-error.js';
 import { registerSecret } from './redact.js';
 import { type Config, type ConfigInput, configSchema } from './schema.js';
 
@@ -38,7 +39,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   );
 
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), filepath);
+  if (!parsed.success) throw new ConfigError(formatZodIssues(parsed.error.issues), filepath);
   const config = parsed.data;
   registerSecret(config.qdrant.apiKey);
   registerSecret(config.tei.apiKey);
@@ -60,15 +61,23 @@ async function readConfigFile(
       `.${MODULE_NAME}rc.yaml`,
       `.${MODULE_NAME}rc.yml`,
     ],
+    loaders: { '.json': loadJsonConfig },
   });
   try {
     const result = configPath ? await explorer.load(configPath) : await explorer.search(cwd);
     if (!result || result.isEmpty) return { fileConfig: {}, filepath: result?.filepath };
     return { fileConfig: result.config, filepath: result.filepath };
   } catch (error) {
-    const where = configPath ?? 'config file';
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : firstLine(error);
-    throw new ConfigError([`${where}: ${reason}`]);
+    if (error instanceof ConfigError) throw error;
+    const filepath = (error as { filepath?: unknown }).filepath;
+    const where = typeof filepath === 'string' ? filepath : (configPath ?? 'config file');
+    const yaml = describeYamlError(error);
+    const reason = yaml
+      ? yaml
+      : (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? ' file not found'
+        : ` ${firstLine(error)}`;
+    throw new ConfigError([`${where}:${reason}`]);
   }
 }
 
@@ -103,17 +112,6 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string[], fil
   return value;
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const path = issue.path.map(String).join('.') || '(root)';
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((key) => (path === '(root)' ? key : `${path}.${key}`));
-      return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
-    }
-    return `${path}: ${issue.message}`;
-  });
-}
-
 function deepMerge(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
   const result: Record<string, unknown> = { ...base };
@@ -135,5 +133,5 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function firstLine(error: unknown): string {
-  return String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'unreadable';
+  return errorMessage(error).split('\n')[0] ?? 'unreadable';
 }

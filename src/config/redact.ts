@@ -13,9 +13,12 @@ export function registerSecret(value: string | undefined): void {
   if (value && value.length >= 4) knownSecrets.add(value);
 }
 
-/** Replace every registered secret in `text` with `***`. */
+/** `https://user:password@host` in a message: credentials in a URL are secrets too. */
+const urlCredentials = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi;
+
+/** Replace every registered secret, and any password in a URL, in `text` with `***`. */
 export function redactText(text: string): string {
-  let result = text;
+  let result = text.replace(urlCredentials, `$1${MASK}@`);
   for (const secret of knownSecrets) {
     if (result.includes(secret)) result = result.split(secret).join(MASK);
   }

@@ -1,6 +1,6 @@
 import { dryRunServices } from './dry-run.js';
 import { type IngestEvents, type IngestOptions, runIngest } from './ingest.js';
-import { prepareIngest } from './prepare.js';
+import { connectListing, prepareIngest } from './prepare.js';
 import { IngestStats } from './stats.js';
 import { type IngestSummary, summarize } from './summary.js';
 
@@ -21,12 +21,15 @@ export async function ingestJob(
 ): Promise<IngestJobResult> {
   const context = { collection: options.config.collection.name, dryRun: options.dryRun };
   if (options.dryRun) {
-    const services = dryRunServices(options.config);
+    // `--dry-run --prune` asks Qdrant which documents would go; nothing else needs a server.
+    const listing = options.prune ? await connectListing(options.config) : undefined;
+    const services = { ...dryRunServices(options.config), listing };
     events.onStart?.(stats);
     const outcome = await runIngest(options, services, events, stats);
     const summary = summarize(stats, {
       ...context,
       interrupted: outcome.interrupted,
+      stopped: outcome.fatal !== undefined,
       failedOut: outcome.failedOut,
     });
     summary.estimate = {
@@ -45,6 +48,7 @@ export async function ingestJob(
       summary: summarize(stats, {
         ...context,
         interrupted: outcome.interrupted,
+        stopped: outcome.fatal !== undefined,
         failedOut: outcome.failedOut,
       }),
       fatal: outcome.fatal,

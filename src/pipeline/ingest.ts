@@ -246,6 +246,7 @@ function upsertStage(
     parallel: config.ingest.parallel,
     retry: run.retryPolicy(config.ingest.maxRetries),
     stopRetries: run.signal,
+    inFlight: stats.upsertRequests,
     onUpserted: (items, bytes, ms) => {
       stats.recordUpsert(items.length, bytes, ms);
       reconcile.acknowledged(items);
@@ -299,13 +300,13 @@ async function startEmbedding(
     retry: run.retryPolicy(config.tei.maxRetries),
     dimensions: services.dimensions,
     stopRetries: run.signal,
+    inFlight: stats.embedRequests,
     onEmbedded: async (items, result, ms) => {
-      stats.embedRequests += 1;
+      stats.embedCalls += 1;
       stats.chunksEmbedded += items.length;
       stats.embedMs += ms;
       stats.tokensCounted += result.tokens ?? 0;
-      stats.teiQueueMs += result.queueMs ?? 0;
-      stats.teiInferenceMs += result.inferenceMs ?? 0;
+      stats.recordTeiTimings(result.queueMs, result.inferenceMs);
       await next.onward(items);
     },
     onFailed: (failures) => {

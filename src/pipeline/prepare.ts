@@ -41,6 +41,13 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
   };
 }
 
+/** Qdrant for `--dry-run --prune`: lists stored documents, writes nothing. */
+export async function connectListing(config: Config): Promise<QdrantDocumentStore> {
+  const qdrant = new Qdrant(config.qdrant);
+  await describeTarget(qdrant, config.collection.name);
+  return new QdrantDocumentStore(qdrant, config.collection.name);
+}
+
 /** One `Collections/Get`: a missing collection is its NOT_FOUND, not a separate existence check. */
 async function describeTarget(qdrant: Qdrant, name: string) {
   try {

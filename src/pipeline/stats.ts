@@ -29,7 +29,7 @@ export class IngestStats {
   deleteRequests = 0;
   deleteMs = 0;
   /** Requests sent to the embedder and answered. */
-  embedRequests = 0;
+  embedCalls = 0;
   /** Chunks sent to TEI and answered. */
   chunksEmbedded = 0;
   /** Chunks that arrived with a precomputed vector. */
@@ -55,7 +55,25 @@ export class IngestStats {
   /** TEI's own queue and inference time, ms, summed over requests. */
   teiQueueMs = 0;
   teiInferenceMs = 0;
+  /**
+   * Responses that carried TEI's timing headers (`x-queue-time`, `x-inference-time`): without
+   * any, the two sums above are unknown rather than zero (another server, or only precomputed
+   * vectors). `recordTeiTimings` keeps it.
+   */
+  teiTimingsReported = 0;
+  /** Upsert requests sent to Qdrant and not yet answered (a retry's backoff is not a request). */
+  readonly upsertRequests = new InFlight();
+  /** Embedding requests sent to TEI and not yet answered. */
+  readonly embedRequests = new InFlight();
   private readonly upsertMarks: Array<[ms: number, vectors: number]> = [];
+
+  /** Adds one TEI response's queue and inference times (ms), where it reported them. */
+  recordTeiTimings(queueMs: number | undefined, inferenceMs: number | undefined): void {
+    if (queueMs === undefined && inferenceMs === undefined) return;
+    this.teiTimingsReported += 1;
+    this.teiQueueMs += queueMs ?? 0;
+    this.teiInferenceMs += inferenceMs ?? 0;
+  }
 
   recordUpsert(vectors: number, bytes: number, busyMs: number): void {
     this.vectorsUpserted += vectors;
@@ -68,38 +86,103 @@ export class IngestStats {
     return now - this.startedAt;
   }
 
-  /** Vectors per second over the last `windowMs` (a moving average for the progress display). */
-  recentRate(windowMs: number, now = performance.now()): number {
-    let vectors = 0;
-    for (let index = this.upsertMarks.length - 1; index >= 0; index -= 1) {
-      const [at, count] = this.upsertMarks[index]!;
-      if (at < now - windowMs) break;
-      vectors += count;
-    }
-    const span = Math.min(windowMs, this.elapsedMs(now));
-    return span > 0 ? (vectors * 1000) / span : 0;
+  /** When Qdrant acknowledged each upsert and how many vectors it held, in order: for rates. */
+  get acknowledgements(): ReadonlyArray<readonly [ms: number, vectors: number]> {
+    return this.upsertMarks;
   }
 
-  /** The best rate over any one-second window of the run. */
-  peakRate(): number {
-    let peak = 0;
-    let windowVectors = 0;
-    let start = 0;
-    for (let end = 0; end < this.upsertMarks.length; end += 1) {
-      const [at, count] = this.upsertMarks[end]!;
-      windowVectors += count;
-      while (this.upsertMarks[start]![0] < at - 1000) {
-        windowVectors -= this.upsertMarks[start]![1];
-        start += 1;
-      }
-      peak = Math.max(peak, windowVectors);
-    }
-    // A run shorter than a second: its mean is its peak.
-    return Math.max(peak, this.meanRate());
+  /** The best rate over any window of `peakWindowMs(run length)` within the run; see `peakRate`. */
+  peakRate(now = performance.now()): number {
+    const runMs = this.elapsedMs(now);
+    return peakRate(this.upsertMarks, this.startedAt, now, peakWindowMs(runMs));
   }
 
   meanRate(now = performance.now()): number {
     const seconds = this.elapsedMs(now) / 1000;
     return seconds > 0 ? this.vectorsUpserted / seconds : 0;
+  }
+}
+
+/**
+ * The window the peak rate is measured over: a tenth of the run in whole seconds, between 5 s and
+ * 60 s. A shorter window would measure how acknowledgements bunch up (a batch of 500 points is
+ * acknowledged at once, several batches at the end of a short run) rather than a rate that could
+ * be sustained.
+ */
+export function peakWindowMs(runMs: number): number {
+  return Math.min(60_000, Math.max(5_000, Math.round(runMs / 10_000) * 1000));
+}
+
+/**
+ * The highest rate (per second) of `marks` ([time ms, count]) over any window of `windowMs` lying
+ * within [startMs, endMs]. A run no longer than the window has one window, so its peak is its
+ * mean. Only windows that start at a mark or end at `endMs` need checking: sliding any other window
+ * right until its start meets a mark never lowers its count.
+ */
+export function peakRate(
+  marks: ReadonlyArray<readonly [ms: number, count: number]>,
+  startMs: number,
+  endMs: number,
+  windowMs: number,
+): number {
+  const runMs = endMs - startMs;
+  if (runMs <= 0) return 0;
+  const total = marks.reduce((sum, [, count]) => sum + count, 0);
+  if (runMs <= windowMs) return (total * 1000) / runMs;
+  const lastStart = endMs - windowMs;
+  let best = 0;
+  let end = 0;
+  let inWindow = 0;
+  for (let start = 0; start < marks.length && marks[start]![0] <= lastStart; start += 1) {
+    while (end < marks.length && marks[end]![0] < marks[start]![0] + windowMs) {
+      inWindow += marks[end]![1];
+      end += 1;
+    }
+    best = Math.max(best, inWindow);
+    inWindow -= marks[start]![1];
+  }
+  const last = marks.reduce((sum, [at, count]) => (at >= lastStart ? sum + count : sum), 0);
+  best = Math.max(best, last);
+  return (best * 1000) / windowMs;
+}
+
+/**
+ * Requests in flight to one service, for the progress display: how many, and since when the
+ * oldest has been waiting, so that a slow server can be told from a stuck client.
+ */
+export class InFlight {
+  private readonly started = new Map<number, number>();
+  private next = 0;
+
+  /** Requests sent and not yet answered. */
+  get count(): number {
+    return this.started.size;
+  }
+
+  /** `performance.now()` when the oldest request still waiting was sent; undefined when none is. */
+  get oldestStartedAt(): number | undefined {
+    // Map keeps insertion order, and requests are inserted as they start.
+    for (const at of this.started.values()) return at;
+    return undefined;
+  }
+
+  /** Marks a request sent; call the returned function when it is answered or fails. */
+  begin(now = performance.now()): () => void {
+    const id = this.next;
+    this.next += 1;
+    this.started.set(id, now);
+    return () => {
+      this.started.delete(id);
+    };
+  }
+}
+
+/** `request` counted in `inFlight` (when there is one) while it runs. */
+export async function track<T>(inFlight: InFlight | undefined, request: () => Promise<T>): Promise<T> {
+  const end = inFlight?.begin();
+  try {
+    return await request();
+  } finally {
+    end?.();
   }
 }

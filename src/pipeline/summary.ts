@@ -1,12 +1,16 @@
 import type { CollectionEstimate, LargestChunk } from './dry-run.js';
-import type { IngestStats } from './stats.js';
+import { type IngestStats, peakWindowMs } from './stats.js';
 
 /** The end-of-run summary: what `--json` prints, and what the table shows. */
 export interface IngestSummary {
   collection: string;
   dry_run: boolean;
   interrupted: boolean;
+  /** The run stopped early on an error (after draining): not every file was read. */
+  stopped: boolean;
+  /** Files found, and files read to the end. */
   files: number;
+  files_read: number;
   /** Documents read, and what became of them (see DESIGN section 4, sync). */
   documents: number;
   new: number;
@@ -44,16 +48,23 @@ export interface IngestSummary {
   truncated: number;
   wall_seconds: number;
   mean_vps: number;
+  /** The best rate over any `peak_window_s` of the run; the mean when the run is not longer. */
   peak_vps: number;
-  /** Busy seconds per stage; embed and upsert sum over concurrent requests. */
+  /** A tenth of the run, between 5 and 60 s: shorter windows measure how acknowledgements bunch. */
+  peak_window_s: number;
+  /**
+   * Busy seconds per stage, not wall time: embed and upsert sum over their concurrent requests,
+   * so they may exceed `wall_seconds`. TEI's queue and inference times are null when TEI did not
+   * report them (no timing headers, or nothing was embedded).
+   */
   stage_seconds: {
     read: number;
     chunk: number;
     embed: number;
     upsert: number;
     delete: number;
-    tei_queue: number;
-    tei_inference: number;
+    tei_queue: number | null;
+    tei_inference: number | null;
   };
   failed_out: { path: string; count: number } | undefined;
   /** The process's peak resident memory so far, MiB (bounded by batch sizes, not corpus size). */
@@ -75,14 +86,20 @@ export function summarize(
     collection: string;
     dryRun: boolean;
     interrupted: boolean;
+    stopped?: boolean;
     failedOut: IngestSummary['failed_out'];
   },
 ): IngestSummary {
+  const now = performance.now();
+  // A positive sum can only come from a report, also where the count of reports is not kept.
+  const teiReported = stats.teiTimingsReported > 0 || stats.teiQueueMs + stats.teiInferenceMs > 0;
   return {
     collection: context.collection,
     dry_run: context.dryRun,
     interrupted: context.interrupted,
+    stopped: context.stopped ?? false,
     files: stats.filesTotal,
+    files_read: stats.filesDone,
     documents: stats.documents,
     new: stats.documentsNew,
     changed: stats.documentsChanged,
@@ -95,7 +112,7 @@ export function summarize(
     vectors: context.dryRun ? 0 : stats.vectorsUpserted,
     precomputed: stats.chunksPrecomputed,
     embedded: context.dryRun ? 0 : stats.chunksEmbedded,
-    embed_requests: context.dryRun ? 0 : stats.embedRequests,
+    embed_requests: context.dryRun ? 0 : stats.embedCalls,
     chunks_deleted: stats.chunksDeleted,
     delete_requests: stats.deleteRequests,
     skipped: stats.skipped,
@@ -105,17 +122,18 @@ export function summarize(
     tokens_estimated: stats.tokensEstimated,
     tokens_counted: stats.tokensCounted,
     truncated: stats.truncated,
-    wall_seconds: seconds(stats.elapsedMs()),
-    mean_vps: context.dryRun ? 0 : Math.round(stats.meanRate()),
-    peak_vps: context.dryRun ? 0 : Math.round(stats.peakRate()),
+    wall_seconds: seconds(stats.elapsedMs(now)),
+    mean_vps: context.dryRun ? 0 : Math.round(stats.meanRate(now)),
+    peak_vps: context.dryRun ? 0 : Math.round(stats.peakRate(now)),
+    peak_window_s: seconds(peakWindowMs(stats.elapsedMs(now))),
     stage_seconds: {
       read: seconds(stats.readMs),
       chunk: seconds(stats.chunkMs),
       embed: seconds(stats.embedMs),
       upsert: seconds(stats.upsertMs),
       delete: seconds(stats.deleteMs),
-      tei_queue: seconds(stats.teiQueueMs),
-      tei_inference: seconds(stats.teiInferenceMs),
+      tei_queue: teiReported ? seconds(stats.teiQueueMs) : null,
+      tei_inference: teiReported ? seconds(stats.teiInferenceMs) : null,
     },
     failed_out: context.failedOut,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

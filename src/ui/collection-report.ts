@@ -1,6 +1,7 @@
 import type { CreateCollectionResult } from '../qdrant/collection-create.js';
 import type { CollectionSpec, SpecDifference } from '../qdrant/collection-spec.js';
 import type { CollectionSummary } from '../qdrant/collections.js';
+import { formatCount, formatPercent } from './format.js';
 import type { Output } from './output.js';
 
 /** One line a person can check at a glance: `1024 dims, Cosine, HNSW m=32 ef_construct=256, int8 (0.99, always_ram)`. */
@@ -74,13 +75,13 @@ export function renderCollectionInfo(output: Output, summary: CollectionSummary)
     summary.status
   ];
   const indexedShare =
-    summary.points > 0 ? ` (${((100 * summary.indexedVectors) / summary.points).toFixed(1)}%)` : '';
+    summary.points > 0 ? ` (${formatPercent(summary.indexedVectors / summary.points)})` : '';
   const rows: Array<[string, string]> = [
     ['collection', summary.name],
     ['status', statusColor(summary.status)],
     ['optimizer', summary.optimizerOk ? 'ok' : c.red(`error: ${summary.optimizerError ?? 'unknown'}`)],
-    ['points', summary.points.toLocaleString('en-US')],
-    ['indexed vectors', `${summary.indexedVectors.toLocaleString('en-US')}${indexedShare}`],
+    ['points', formatCount(summary.points)],
+    ['indexed vectors', `${formatCount(summary.indexedVectors)}${indexedShare}`],
     ['segments', String(summary.segments)],
     ['vectors', describeSpec(summary.config)],
     [

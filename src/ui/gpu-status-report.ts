@@ -7,7 +7,7 @@ import type {
   QdrantSection,
   TeiEndpointStatus,
 } from '../gpu/report.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount, formatPercent } from './format.js';
 import type { Output } from './output.js';
 
 /** Home the cursor and clear the screen: a `--watch` frame replaces the previous one on a TTY. */
@@ -149,7 +149,8 @@ function collectionLines(collection: CollectionStatus, c: ChalkInstance): string
     : c.red(`optimizer error: ${collection.optimizerError ?? 'unknown'}`);
   const points = collection.points ?? 0;
   const indexed = collection.indexedVectors ?? 0;
-  const share = collection.indexedPercent === null ? '' : ` (${collection.indexedPercent.toFixed(1)}%)`;
+  const share =
+    collection.indexedPercent === null ? '' : ` (${formatPercent(collection.indexedPercent / 100)})`;
   return [
     `${head}  ${statusColour(collection.status ?? 'unknown')}, ${optimizer}`,
     `       points ${formatCount(points)}, indexed ${formatCount(indexed)}${share}${indexingNote(collection, c)}, segments ${collection.segments ?? 'n/a'}`,

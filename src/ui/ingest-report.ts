@@ -11,16 +11,20 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
     ? `dry run for collection ${summary.collection} (nothing sent)`
     : summary.interrupted
       ? `interrupted: collection ${summary.collection} has what was acknowledged below`
-      : `ingested into collection ${summary.collection}`;
+      : summary.stopped
+        ? `stopped: collection ${summary.collection} has what was acknowledged below`
+        : `ingested into collection ${summary.collection}`;
   const rows: Array<[string, string]> = [
-    ['files', formatCount(summary.files)],
-    ['documents', formatCount(summary.documents)],
-    ['chunks', formatCount(summary.chunks)],
+    ['files', describeFiles(summary)],
+    ['documents', describeDocuments(summary)],
+    ['chunks', describeChunks(summary)],
   ];
   if (!summary.dry_run) {
     rows.push(['vectors', formatCount(summary.vectors)]);
-    rows.push(['vec/s', `${formatCount(summary.mean_vps)} mean, ${formatCount(summary.peak_vps)} peak`]);
+    rows.push(['vec/s', describeRates(summary)]);
   }
+  const deleted = describeDeleted(summary);
+  if (deleted) rows.push(['deleted', deleted]);
   rows.push(['skipped', colourIf(summary.skipped > 0, c.yellow, formatCount(summary.skipped))]);
   if (!summary.dry_run)
     rows.push(['failed', colourIf(summary.failed > 0, c.red, formatCount(summary.failed))]);
@@ -31,14 +35,13 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
   if (summary.retries > 0) rows.push(['retries', formatCount(summary.retries)]);
   rows.push(['wall time', formatDuration(summary.wall_seconds * 1000)]);
   const stages = summary.stage_seconds;
-  rows.push([
-    'stage time',
-    `read ${formatDuration(stages.read * 1000)}, chunk ${formatDuration(stages.chunk * 1000)}` +
-      (summary.dry_run
-        ? ''
-        : `, embed ${formatDuration(stages.embed * 1000)} (TEI queue ${formatDuration(stages.tei_queue * 1000)}, ` +
-          `inference ${formatDuration(stages.tei_inference * 1000)}), upsert ${formatDuration(stages.upsert * 1000)}`),
-  ]);
+  const busy = [`read ${seconds(stages.read)}`, `chunk ${seconds(stages.chunk)}`];
+  if (!summary.dry_run) busy.push(`embed ${seconds(stages.embed)}`, `upsert ${seconds(stages.upsert)}`);
+  if (summary.delete_requests > 0) busy.push(`delete ${seconds(stages.delete)}`);
+  // Embed and upsert overlap their requests, so their busy time can exceed the wall time.
+  rows.push(['busy time', `${busy.join(', ')} ${c.dim('(summed over requests in flight)')}`]);
+  if (!summary.dry_run) rows.push(['TEI time', describeTeiTime(stages)]);
+  rows.push(['peak RSS', `${formatCount(summary.peak_rss_mb)} MiB`]);
   if (summary.failed_out)
     rows.push(['failed-out', `${summary.failed_out.count} chunks in ${summary.failed_out.path}`]);
 
@@ -66,6 +69,66 @@ function renderEstimate(output: Output, estimate: NonNullable<IngestSummary['est
     const section = chunk.section ? `  ${chunk.section}` : '';
     output.result(`  ${String(chunk.tokens).padStart(6)}  ${chunk.docId}#${chunk.chunkIndex}${section}`);
   }
+}
+
+/** `120 found, 87 read` (all read: just the count). */
+function describeFiles(summary: IngestSummary): string {
+  if (summary.files_read >= summary.files) return formatCount(summary.files);
+  return `${formatCount(summary.files)} found, ${formatCount(summary.files_read)} read`;
+}
+
+/** `120: 3 new, 2 changed, 110 unchanged, 5 empty, 1 duplicate`, naming only what occurred. */
+function describeDocuments(summary: IngestSummary): string {
+  const parts = (
+    [
+      [summary.new, 'new'],
+      [summary.changed, 'changed'],
+      [summary.unchanged, 'unchanged'],
+      [summary.empty, 'empty'],
+      [summary.duplicates, summary.duplicates === 1 ? 'duplicate' : 'duplicates'],
+    ] as const
+  )
+    .filter(([count]) => count > 0)
+    .map(([count, label]) => `${formatCount(count)} ${label}`);
+  const total = formatCount(summary.documents);
+  return parts.length > 0 ? `${total}: ${parts.join(', ')}` : total;
+}
+
+/** `4,210 (1,000 precomputed)`: how many came with a vector, when any did. */
+function describeChunks(summary: IngestSummary): string {
+  const total = formatCount(summary.chunks);
+  return summary.precomputed > 0 ? `${total} (${formatCount(summary.precomputed)} precomputed)` : total;
+}
+
+/** `12 stale chunks, 3 pruned documents`, or nothing when nothing was deleted. */
+function describeDeleted(summary: IngestSummary): string | undefined {
+  const parts: string[] = [];
+  if (summary.chunks_deleted > 0) parts.push(`${formatCount(summary.chunks_deleted)} stale chunks`);
+  if (summary.pruned > 0) {
+    const verb = summary.dry_run ? 'would be pruned' : 'pruned';
+    parts.push(`${formatCount(summary.pruned)} documents ${verb}`);
+  }
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+/** `1,234 mean, 2,345 peak over 5 s`; a run no longer than the peak window has only a mean. */
+function describeRates(summary: IngestSummary): string {
+  const mean = `${formatCount(summary.mean_vps)} mean`;
+  const window = `${formatCount(summary.peak_window_s)} s`;
+  if (summary.wall_seconds <= summary.peak_window_s)
+    return `${mean} (too short a run for a peak over ${window})`;
+  return `${mean}, ${formatCount(summary.peak_vps)} peak over ${window}`;
+}
+
+/** TEI's own queue and inference time, or `n/a` where TEI sent no timing headers (not 0). */
+function describeTeiTime(stages: IngestSummary['stage_seconds']): string {
+  const figure = (value: number | null) => (value === null ? 'n/a' : seconds(value));
+  const note = stages.tei_queue === null && stages.tei_inference === null ? ' (not reported by TEI)' : '';
+  return `queue ${figure(stages.tei_queue)}, inference ${figure(stages.tei_inference)}${note}`;
+}
+
+function seconds(value: number): string {
+  return formatDuration(value * 1000);
 }
 
 function colourIf(condition: boolean, colour: (text: string) => string, text: string): string {

@@ -8,7 +8,8 @@ export { renderIngestSummary } from './ingest-report.js';
 
 /**
  * What a person sees during an ingest: progress in the requested mode, and one line per problem
- * (`file:line: reason`), printed above the bars. Retries are shown only with `--debug`, but counted.
+ * (`file:line: reason`), printed above the bars. Each retry is a line with `--debug` and an event
+ * with `--progress ndjson`; with bars and plain lines, a burst of them is one notice.
  */
 export function createIngestView(output: Output, requestedMode: string) {
   const mode = resolveProgressMode(requestedMode, output);
@@ -36,6 +37,7 @@ export function createIngestView(output: Output, requestedMode: string) {
       output.trace(
         `retry ${event.attempt} of a ${service} request in ${event.delayMs} ms: ${event.error.message}`,
       );
+      progress?.retry(service, event);
     },
   };
   return {

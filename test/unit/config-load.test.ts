@@ -144,13 +144,22 @@ describe('loadConfig', () => {
   it('reports a config file that is not valid JSON and a --config that does not exist', async () => {
     const dir = projectWith({ 'taboot.config.json': '{"qdrant": ' });
     const broken = await configError(loadConfig({ cwd: dir, env: {} }));
-    expect(broken.problems[0]).toMatch(/^config file: /);
+    expect(broken.problems).toEqual([
+      `${join(dir, 'taboot.config.json')}:1:12: Unexpected end of JSON input`,
+    ]);
     const missing = await configError(loadConfig({ configPath: join(dir, 'nope.json'), env: {} }));
     expect(missing.problems).toEqual([`${join(dir, 'nope.json')}: file not found`]);
   });
 });
 
 describe('redaction', () => {
+  it('masks the credentials of a URL in any text', () => {
+    expect(redactText('TEI at https://bot:s3cr3t@tei.example:8080 answered 429')).toBe(
+      'TEI at https://***@tei.example:8080 answered 429',
+    );
+    expect(redactText('user@example.com and http://tei:8080')).toBe('user@example.com and http://tei:8080');
+  });
+
   it('masks secret keys wherever config is shown, and scrubs registered secrets from text', async () => {
     const { config } = await loadConfig({ cwd: projectWith({}), env: { QDRANT_API_KEY: 'sk-live-123456' } });
     expect(JSON.stringify(redactConfig(config))).not.toContain('sk-live-123456');

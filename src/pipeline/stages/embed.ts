@@ -3,6 +3,7 @@ import type { Embedder, EmbedResult } from '../../embed/embedder.js';
 import { errorMessage, isRejectedInput, TabootError } from '../../errors.js';
 import { BatchDispatcher, HandedOverError, sendIsolatingRejects } from '../batch-dispatcher.js';
 import { type RetryEvent, type RetryPolicy, withRetry } from '../retry.js';
+import { type InFlight, track } from '../stats.js';
 import type { ItemFailure, WorkItem } from '../work-item.js';
 
 export interface EmbedStageOptions {
@@ -23,6 +24,8 @@ export interface EmbedStageOptions {
   ) => Promise<void>;
   onFailed: (failures: readonly ItemFailure[]) => void;
   onRetry: (event: RetryEvent) => void;
+  /** Counts each request while TEI has it, for the progress display. */
+  inFlight?: InFlight;
 }
 
 /**
@@ -69,9 +72,11 @@ export class EmbedStage {
     const started = performance.now();
     const result = await withRetry(
       () =>
-        this.embedder.embed(
-          batch.map((item) => item.text),
-          this.options.signal,
+        track(this.options.inFlight, () =>
+          this.embedder.embed(
+            batch.map((item) => item.text),
+            this.options.signal,
+          ),
         ),
       this.options.retry,
       { signal: this.options.signal ?? this.options.stopRetries, onRetry: this.options.onRetry },

@@ -2,6 +2,7 @@ import { errorMessage, isRejectedInput } from '../../errors.js';
 import type { PointSink } from '../../qdrant/point-sink.js';
 import { BatchDispatcher, sendIsolatingRejects } from '../batch-dispatcher.js';
 import { type RetryEvent, type RetryPolicy, withRetry } from '../retry.js';
+import { type InFlight, track } from '../stats.js';
 import { type ItemFailure, toPoint, type WorkItem } from '../work-item.js';
 
 export interface UpsertStageOptions {
@@ -16,6 +17,8 @@ export interface UpsertStageOptions {
   onUpserted: (items: readonly WorkItem[], bytes: number, ms: number) => void;
   onFailed: (failures: readonly ItemFailure[]) => void;
   onRetry: (event: RetryEvent) => void;
+  /** Counts each request while Qdrant has it, for the progress display. */
+  inFlight?: InFlight;
 }
 
 type Embedded = WorkItem & { vector: Float32Array };
@@ -84,7 +87,7 @@ export class UpsertStage {
   private async send(batch: Embedded[]): Promise<void> {
     const started = performance.now();
     const bytes = await withRetry(
-      () => this.sink.upsert(batch.map(toPoint), this.options.signal),
+      () => track(this.options.inFlight, () => this.sink.upsert(batch.map(toPoint), this.options.signal)),
       this.options.retry,
       { signal: this.options.signal ?? this.options.stopRetries, onRetry: this.options.onRetry },
     );
