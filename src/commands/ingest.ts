@@ -85,6 +85,14 @@ export const ingestFlags = {
     '--dry-run',
     'read and chunk only: counts, tokens, request bytes and a size estimate; no server needed',
   ),
+  prune: flag.bool(
+    '--prune',
+    'delete stored documents of the sources read that are no longer in the input (with --dry-run: list them)',
+  ),
+  reembed: flag.bool(
+    '--reembed',
+    'rewrite every document, unchanged ones too; needed to change the embedding model in place',
+  ),
   onError: flag.choice(
     '--on-error <mode>',
     'bad input: skip it and exit 3 at the end, or fail at once',
@@ -120,14 +128,19 @@ Examples:
   $ taboot ingest notes.jsonl --text-field body --id-field uuid
   $ taboot ingest ./docs --dry-run                    chunks, tokens and a collection size estimate
   $ taboot ingest ./docs --json --progress none       for cron: one JSON summary on stdout
+  $ taboot ingest ./docs --prune                      also delete documents no longer in ./docs
   $ taboot ingest ./docs --failed-out failed.jsonl && taboot ingest failed.jsonl
 
 JSONL lines are objects with a text field (text or content), an optional id and an optional
 precomputed "vector" (then TEI is skipped for that line); other fields go to the payload.
 Markdown front matter goes to the payload; created_at/date become Unix seconds.
 
-Exits 0 when everything was ingested, 3 when some input was skipped or failed (each reported
-with file:line), 1 when a service failed, 2 on bad flags, config or paths, 130 when interrupted.`,
+Documents Qdrant already holds unchanged are skipped before chunking or embedding; changed ones are
+rewritten and their stale chunks deleted.
+
+Exits 0 when everything was ingested, 3 when some input was skipped or failed or a document id
+repeated (each reported with file:line), 1 when a service failed, 2 on bad flags, config or paths
+(or another embedding model without --reembed), 130 when interrupted.`,
   );
   ingest.action(async (paths: string[], _flags: unknown, command: Command) => {
     const flags = readFlags(command, ingestFlags);
@@ -150,6 +163,8 @@ with file:line), 1 when a service failed, 2 on bad flags, config or paths, 130 w
           paths,
           config,
           dryRun: flags.dryRun ?? false,
+          prune: flags.prune ?? false,
+          reembed: flags.reembed ?? false,
           onError: config.ingest.onError,
           failedOut: flags.failedOut,
           signal: interrupt.signal,
@@ -167,11 +182,11 @@ with file:line), 1 when a service failed, 2 on bad flags, config or paths, 130 w
       throw new InterruptedError(interrupt.received() ?? 'SIGINT');
     }
     if (result.fatal) throw result.fatal;
-    if (result.summary.skipped > 0 || result.summary.failed > 0) {
-      throw new ExitError(
-        ExitCode.Partial,
-        `${result.summary.skipped} input(s) skipped and ${result.summary.failed} chunk(s) failed; see the messages above`,
-      );
+    const { skipped, failed, duplicates } = result.summary;
+    if (skipped > 0 || failed > 0 || duplicates > 0) {
+      const counts = [`${skipped} input(s) skipped`, `${failed} chunk(s) failed`];
+      if (duplicates > 0) counts.push(`${duplicates} duplicate document id(s)`);
+      throw new ExitError(ExitCode.Partial, `${counts.join(', ')}; see the messages above`);
     }
   });
 }

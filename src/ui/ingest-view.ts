@@ -33,6 +33,11 @@ export function createIngestView(output: Output, requestedMode: string) {
         `${itemLocation(failure.item)} chunk ${failure.item.chunkIndex}: ${failure.stage} failed: ${failure.reason}`,
       );
     },
+    onPruned(source, docIds, dryRun) {
+      // A dry run is asked which documents would go: name each. A real prune says how many.
+      if (dryRun) for (const docId of docIds) log(`would prune ${source}: ${docId}`);
+      else log(`pruned ${docIds.length} document(s) of ${source} no longer in the input`);
+    },
     onRetry(service, event) {
       output.trace(
         `retry ${event.attempt} of a ${service} request in ${event.delayMs} ms: ${event.error.message}`,
