@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { DiscoveredFile } from './discover.js';
-import type { ReadEvent } from './document.js';
+import { displayPath, problemEvent, type ReadEvent } from './document.js';
 import { defaultMaxLineBytes, readJsonlFile } from './jsonl-reader.js';
 import { readMarkdownFile } from './markdown-reader.js';
 import { defaultMaxFileBytes, readTextFile } from './text-reader.js';
@@ -34,7 +34,8 @@ function checkField(name: string, value: string | undefined): void {
 /**
  * Reads files in order and yields their documents and problems as they come: `.jsonl`/`.ndjson`
  * streamed line by line, `.md`/`.markdown`/`.mdx` with front matter, anything else (`.txt`, or a
- * file named on the command line) as plain text. A bad file or line yields a problem and reading
+ * file named on the command line) as plain text. A path discovery could not take (`skipReason`)
+ * is reported as skipped without being opened. A bad file or line yields a problem and reading
  * goes on. Options are checked before the first file is opened (`UsageError`).
  */
 export async function* readDocuments(
@@ -53,6 +54,10 @@ export async function* readDocuments(
   const wholeOptions = { maxFileBytes: options.maxFileBytes ?? defaultMaxFileBytes };
 
   for await (const file of files) {
+    if (file.skipReason !== undefined) {
+      yield problemEvent(displayPath(file.absolute), file.skipReason, 'error');
+      continue;
+    }
     const extension = path.extname(file.relative).toLowerCase();
     if (jsonlExtensions.has(extension)) yield* readJsonlFile(file, jsonlOptions);
     else if (markdownExtensions.has(extension)) yield* await readMarkdownFile(file, wholeOptions);
