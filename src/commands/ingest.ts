@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { ExitCode, ExitError, InterruptedError } from '../errors.js';
+import { knownExtensions } from '../sources/registry.js';
 import { createContext } from './context.js';
 import { addConnectionOptions, connectionOverrides, nonNegativeInt, positiveInt } from './options.js';
 import { interruptOnSignals } from './signals.js';
@@ -39,7 +40,7 @@ export function registerIngestCommand(program: Command): void {
     .addOption(
       new Option(
         '--include <glob>',
-        'files to take from folders (repeatable; default: md, markdown, mdx, jsonl, txt)',
+        `files to take from folders (repeatable; default: ${knownExtensions.join(', ')})`,
       ).argParser(collect),
     )
     .addOption(new Option('--exclude <glob>', 'files to skip (repeatable)').argParser(collect))

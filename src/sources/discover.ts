@@ -3,15 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { TabootError, UsageError } from '../errors.js';
-
-/** Globs a folder is searched with unless the config says otherwise. */
-export const defaultInclude: readonly string[] = [
-  '**/*.md',
-  '**/*.markdown',
-  '**/*.mdx',
-  '**/*.jsonl',
-  '**/*.txt',
-];
+import { defaultInclude } from './registry.js';
 
 /** Folder names never entered (besides every folder whose name starts with a dot). */
 const ignoredFolders = new Set(['node_modules']);
