@@ -11,8 +11,9 @@ import * as path from 'node:path';
  *   nowhere, a bad JSONL line (invalid JSON, not an object, no text, a bad id or vector). The
  *   pipeline counts it `skipped` and the run exits 3.
  * - `warning` means ingested anyway, maybe altered: bad UTF-8 replaced with U+FFFD, broken or
- *   oversized front matter ignored, an unreadable date or an over-deep field dropped. It comes
- *   with (before) the document it concerns, is counted as a warning and leaves the exit code alone.
+ *   oversized front matter ignored, a front matter id that cannot name a document (the path names
+ *   it), an unreadable date or an over-deep field dropped. It comes just before the document it
+ *   concerns, is counted as a warning and leaves the exit code alone.
  * - An empty document is not a problem: a 0-byte or whitespace-only file, a Markdown file with
  *   nothing after its front matter, an HTML page without text, a JSONL line whose text field is
  *   an empty or blank string. It is yielded as a `document` whose `text` is `''` (its metadata,

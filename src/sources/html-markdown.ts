@@ -110,7 +110,7 @@ class Renderer {
       case 'ol':
       case 'menu':
       case 'dir':
-        return [this.list(element, inContent)];
+        return this.list(element, inContent);
       case 'table':
         return this.table(element, inContent);
       case 'blockquote':
@@ -141,26 +141,48 @@ class Renderer {
     return [`${'#'.repeat(level)} ${text.replace(/(^|\s)(#+)$/, '$1\\$2')}`, ...rest];
   }
 
-  private list(element: Element, inContent: boolean): string {
+  /**
+   * One item per `<li>`. Anything else directly inside the list (a `<ul>` nested without its
+   * `<li>`, stray text) belongs to the item before it, as a browser shows it; before the first
+   * item, it is a block of its own.
+   */
+  private list(element: Element, inContent: boolean): string[] {
     const ordered = element.tagName === 'ol';
     let number = Number.parseInt(attribute(element, 'start') ?? '1', 10);
     if (!Number.isFinite(number)) number = 1;
-    const items: string[] = [];
+    const leading: string[] = [];
+    const items: { marker: string; blocks: string[] }[] = [];
+    let stray: Node[] = [];
+    const placeStray = () => {
+      const blocks = this.blocksOf(stray, inContent);
+      stray = [];
+      const last = items.at(-1);
+      if (last) last.blocks.push(...blocks);
+      else leading.push(...blocks);
+    };
     for (const child of element.childNodes) {
-      if (!isElement(child) || isDropped(child, inContent)) continue;
+      if (isElement(child) && isDropped(child, inContent)) continue;
+      if (!isElement(child) || child.tagName !== 'li') {
+        stray.push(child);
+        continue;
+      }
+      placeStray();
       const value = Number.parseInt(attribute(child, 'value') ?? '', 10);
       if (ordered && Number.isFinite(value)) number = value;
-      const blocks = child.tagName === 'li' ? this.blocks(child, inContent) : this.block(child, inContent);
-      const marker = ordered ? `${number}. ` : '- ';
+      items.push({ marker: ordered ? `${number}. ` : '- ', blocks: this.blocks(child, inContent) });
       if (ordered) number += 1;
-      if (blocks.length === 0) continue;
-      // A nested list follows its item's text directly, as it would in hand-written Markdown.
-      const body = blocks.reduce(
-        (text, block) => `${text}${/^(?:-|\d+\.) /.test(block) ? '\n' : '\n\n'}${block}`,
-      );
-      items.push(marker + indent(body, marker.length));
     }
-    return items.join('\n');
+    placeStray();
+    const lines = items
+      .filter((item) => item.blocks.length > 0)
+      .map(({ marker, blocks }) => {
+        // A nested list follows its item's text directly, as it would in hand-written Markdown.
+        const body = blocks.reduce(
+          (text, block) => `${text}${/^(?:-|\d+\.) /.test(block) ? '\n' : '\n\n'}${block}`,
+        );
+        return marker + indent(body, marker.length);
+      });
+    return lines.length === 0 ? leading : [...leading, lines.join('\n')];
   }
 
   /** A GFM table; its caption, when there is one, as the paragraph before it. */

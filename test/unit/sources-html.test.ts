@@ -253,6 +253,12 @@ describe('readHtmlFile writes Markdown that only headings can structure', () => 
     expect(text).toBe('```\nfn a() {\n  b();\n}\n```\n\n```\nx\ny\n```');
   });
 
+  it('puts a list nested without its <li>, and stray text in a list, where a browser shows them', async () => {
+    expect(
+      await textOf('<ul>Intro<li>a</li><ul><li>b</li></ul><li>c</li></ul><ol><li></li><li>two</li></ol>'),
+    ).toBe('Intro\n\n- a\n  - b\n- c\n\n2. two');
+  });
+
   it('spreads colspans over cells and pads short rows', async () => {
     const text = await textOf(
       '<table><tr><th colspan="2">Both</th><th>C</th></tr><tr><td>1</td></tr><tr><td>a</td><td>b<br>c</td><td>d</td></tr></table>',
