@@ -97,6 +97,25 @@ describe('readMarkdownFile', () => {
     expect(split(await readMarkdownFile(without)).documents[0]!.docId).toBe('b.md');
   });
 
+  it('warns about a front matter id that cannot name a document and falls back to the next, then the path', async () => {
+    const objectId = await writeTemp('object.md', '---\nid: {a: 1}\n---\ntext\n');
+    const fraction = await writeTemp('fraction.md', '---\ndoc_id: 1.5\nid: kept\n---\ntext\n');
+    const object = split(await readMarkdownFile(objectId));
+    expect(object.documents[0]!.docId).toBe('object.md');
+    expect(object.problems).toMatchObject([
+      {
+        field: 'id',
+        severity: 'warning',
+        reason: '`id` must be a non-blank string or an integer, got an object; not used as the document id',
+      },
+    ]);
+    const kept = split(await readMarkdownFile(fraction));
+    expect(kept.documents[0]!.docId).toBe('kept');
+    expect(kept.problems.map((problem) => problem.reason)).toEqual([
+      '`doc_id` must be a non-blank string or an integer, got number 1.5; not used as the document id',
+    ]);
+  });
+
   it('reads created_at and date as Unix seconds and fills created_at from date', async () => {
     const file = await writeTemp('dates.md', '---\ndate: 2021-05-04 10:30:00 +02:00\n---\nbody\n');
     const { documents } = split(await readMarkdownFile(file));
