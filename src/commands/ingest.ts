@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError, errorMessage, InterruptedError } from '../errors.js';
+import { knownExtensions } from '../sources/registry.js';
 import { createContext } from './context.js';
 import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
 import { collectionFlag, nonNegativeInt, positiveInt, qdrantUrlFlag, teiUrlFlag } from './options.js';
@@ -9,7 +10,7 @@ import { interruptOnSignals } from './signals.js';
 export const ingestFlags = {
   include: flag.list(
     '--include <glob>',
-    'files to take from folders (repeatable; default: md, markdown, mdx, jsonl, txt)',
+    `files to take from folders (repeatable; default: ${knownExtensions.join(', ')})`,
     { config: 'ingest.include' },
   ),
   exclude: flag.list('--exclude <glob>', 'files to skip (repeatable)', { config: 'ingest.exclude' }),
@@ -117,14 +118,16 @@ export const ingestFlags = {
 export function registerIngestCommand(program: Command): void {
   const ingest = program
     .command('ingest')
-    .description('read, chunk, embed and upsert documents (Markdown, JSONL, text) into the collection')
+    .description(
+      'read, chunk, embed and upsert documents (Markdown, MDX, HTML, JSONL, text) into the collection',
+    )
     .argument('<path...>', 'files and folders to ingest');
   addFlags(ingest, ingestFlags);
   ingest.addHelpText(
     'after',
     `
 Examples:
-  $ taboot ingest ./docs                              Markdown, JSONL and text under ./docs
+  $ taboot ingest ./docs                              Markdown, HTML, JSONL and text under ./docs
   $ taboot ingest notes.jsonl --text-field body --id-field uuid
   $ taboot ingest ./docs --dry-run                    chunks, tokens and a collection size estimate
   $ taboot ingest ./docs --json --progress none       for cron: one JSON summary on stdout

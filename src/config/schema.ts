@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultInclude } from '../sources/registry.js';
 import { distances, payloadIndexTypes } from './constants.js';
 
 /**
@@ -102,9 +103,7 @@ const collectionSchema = z.strictObject({
 });
 
 const ingestSchema = z.strictObject({
-  include: z
-    .array(z.string().min(1))
-    .default(['**/*.md', '**/*.markdown', '**/*.mdx', '**/*.jsonl', '**/*.txt']),
+  include: z.array(z.string().min(1)).default([...defaultInclude]),
   exclude: z.array(z.string().min(1)).default([]),
   /** Points per upsert request. */
   batchSize: positiveInt.max(100_000).default(500),

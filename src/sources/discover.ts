@@ -3,15 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { TabootError, UsageError } from '../errors.js';
-
-/** Globs a folder is searched with unless the config says otherwise. */
-export const defaultInclude: readonly string[] = [
-  '**/*.md',
-  '**/*.markdown',
-  '**/*.mdx',
-  '**/*.jsonl',
-  '**/*.txt',
-];
+import { defaultInclude } from './registry.js';
 
 /** Folder names never entered (besides every folder whose name starts with a dot). */
 const ignoredFolders = new Set(['node_modules']);
@@ -25,6 +17,12 @@ export interface DiscoveredFile {
   relative: string;
   /** Size in bytes when discovered. */
   size: number;
+  /**
+   * Set when discovery met this path under a root but will not read it: a folder it may not
+   * list, a FIFO or socket, a symlink out of the root, broken or looping. `readDocuments` reports
+   * it as skipped without opening it, so no input under a root goes unaccounted for.
+   */
+  skipReason?: string;
 }
 
 export interface DiscoverOptions {
@@ -50,14 +48,18 @@ interface Candidate extends DiscoveredFile {
  * "nothing to ingest" must fail before any work starts; the list holds paths, not contents.
  *
  * - A folder is searched recursively with the include/exclude globs; `node_modules` and folders
- *   whose names start with a dot are skipped, and so are dotfiles (picomatch's default).
+ *   whose names start with a dot are skipped, and so are dotfiles (picomatch's default). A folder
+ *   whose own path matches an exclude glob (`locked`, `locked/**`) is not entered.
  * - A file argument is taken as-is, globs or not; its root is its directory.
- * - Symlinks are followed only when they resolve inside the root; a link out is skipped, and so is
- *   a broken one or a folder link that loops. A file reachable twice (through a link) is listed
- *   once, preferring the path without a link.
+ * - Symlinks are followed only when they resolve inside the root. A file reachable twice (through
+ *   a link) is listed once, preferring the path without a link.
+ * - What cannot be taken below a root is listed with a `skipReason` instead of failing the run: a
+ *   folder that cannot be listed (a root-owned `lost+found`), a FIFO, socket or device, a link out
+ *   of the root, broken or looping (those only when their name matches the globs).
  *
  * Throws `UsageError` for a path that does not exist and for a folder with no matching file
- * (which also keeps `--prune` from emptying a collection when a mount is missing).
+ * (which also keeps `--prune` from emptying a collection when a mount is missing); `TabootError`
+ * when a path given cannot be read at all.
  */
 export async function discoverFiles(
   paths: readonly string[],
@@ -112,7 +114,8 @@ export async function discoverFiles(
     for (const file of found) {
       if (seen.has(file.real)) continue;
       seen.add(file.real);
-      files.push({ root: file.root, absolute: file.absolute, relative: file.relative, size: file.size });
+      const { real: _real, viaLink: _viaLink, ...listed } = file;
+      files.push(listed);
     }
   }
   return files;
@@ -137,61 +140,112 @@ async function walk(
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (error) {
-    throw readFailure(directory, error);
+    // The root itself is checked by the caller; below it, one folder's error must not end the run.
+    if (prefix === '') throw readFailure(directory, error);
+    if (isMissing(error)) return; // removed since its parent was listed
+    skip(context, directory, prefix, `cannot read folder: ${errorCode(error)}; skipped`);
+    return;
   }
   const viaLink = directoryReal !== path.join(context.rootReal, prefix);
+  const wanted = (relative: string) => context.isIncluded(relative) && !context.isExcluded(relative);
   for (const entry of entries) {
     const name = entry.name;
     const relative = prefix === '' ? name : `${prefix}/${name}`;
     const absolute = path.join(directory, name);
     if (entry.isDirectory()) {
-      if (isIgnoredFolder(name)) continue;
+      if (isIgnoredFolder(name) || context.isExcluded(relative)) continue;
       const real = path.join(directoryReal, name);
       await walk(context, absolute, real, relative, [...ancestors, real]);
     } else if (entry.isFile()) {
-      if (!context.isIncluded(relative) || context.isExcluded(relative)) continue;
-      const stats = await stat(absolute).catch(() => undefined);
-      if (!stats) continue; // removed since the listing
+      if (!wanted(relative)) continue;
+      let stats: Stats;
+      try {
+        stats = await stat(absolute);
+      } catch (error) {
+        if (!isMissing(error)) skip(context, absolute, relative, `cannot read: ${errorCode(error)}; skipped`);
+        continue;
+      }
       const real = path.join(directoryReal, name);
       context.found.push({ root: context.root, absolute, relative, size: stats.size, real, viaLink });
     } else if (entry.isSymbolicLink()) {
-      const target = await resolveInside(absolute, context.rootReal);
-      if (!target) continue;
-      if (target.stats.isDirectory()) {
-        if (isIgnoredFolder(name) || ancestors.includes(target.real)) continue;
-        await walk(context, absolute, target.real, relative, [...ancestors, target.real]);
-      } else if (target.stats.isFile()) {
-        if (!context.isIncluded(relative) || context.isExcluded(relative)) continue;
-        context.found.push({
-          root: context.root,
-          absolute,
-          relative,
-          size: target.stats.size,
-          real: target.real,
-          viaLink: true,
-        });
-      }
+      await followLink(context, absolute, relative, name, ancestors, wanted);
+    } else if (wanted(relative)) {
+      skip(context, absolute, relative, `not a regular file (${specialKind(entry)}); skipped`);
     }
   }
 }
 
-function isIgnoredFolder(name: string): boolean {
-  return name.startsWith('.') || ignoredFolders.has(name);
+/**
+ * A link is followed when its target lies inside the root. One that leads out, nowhere or round
+ * in a loop is reported when it would have been read (its name matches the globs; for a folder
+ * link, when it is not excluded). A folder link back to one of its own ancestors is passed over
+ * quietly: everything under it is listed by its direct path already.
+ */
+async function followLink(
+  context: WalkContext,
+  absolute: string,
+  relative: string,
+  name: string,
+  ancestors: readonly string[],
+  wanted: (relative: string) => boolean,
+): Promise<void> {
+  let real: string;
+  let stats: Stats;
+  try {
+    real = await realpath(absolute);
+    stats = await stat(real);
+  } catch (error) {
+    if (!wanted(relative)) return;
+    const code = errorCode(error);
+    const reason =
+      code === 'ENOENT'
+        ? 'broken symlink; skipped'
+        : code === 'ELOOP'
+          ? 'symlink loop; skipped'
+          : `cannot read: ${code}; skipped`;
+    skip(context, absolute, relative, reason);
+    return;
+  }
+  const inside = path.relative(context.rootReal, real);
+  const outside = inside.startsWith('..') || path.isAbsolute(inside);
+  if (stats.isDirectory()) {
+    if (isIgnoredFolder(name) || context.isExcluded(relative) || ancestors.includes(real)) return;
+    if (outside) {
+      skip(context, absolute, relative, 'symlink to a folder outside the ingest root; not followed');
+      return;
+    }
+    await walk(context, absolute, real, relative, [...ancestors, real]);
+  } else if (wanted(relative)) {
+    if (outside) skip(context, absolute, relative, 'symlink to a file outside the ingest root; not followed');
+    else if (!stats.isFile()) skip(context, absolute, relative, 'not a regular file; skipped');
+    else {
+      const { root } = context;
+      context.found.push({ root, absolute, relative, size: stats.size, real, viaLink: true });
+    }
+  }
 }
 
-/** The link's target when it exists and lies inside the root, else `undefined`. */
-async function resolveInside(
-  link: string,
-  rootReal: string,
-): Promise<{ real: string; stats: Stats } | undefined> {
-  try {
-    const real = await realpath(link);
-    const relative = path.relative(rootReal, real);
-    if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
-    return { real, stats: await stat(real) };
-  } catch {
-    return undefined;
-  }
+function skip(context: WalkContext, absolute: string, relative: string, reason: string): void {
+  context.found.push({
+    root: context.root,
+    absolute,
+    relative,
+    size: 0,
+    real: absolute,
+    viaLink: false,
+    skipReason: reason,
+  });
+}
+
+function specialKind(entry: Dirent): string {
+  if (entry.isFIFO()) return 'FIFO';
+  if (entry.isSocket()) return 'socket';
+  if (entry.isCharacterDevice() || entry.isBlockDevice()) return 'device';
+  return 'unknown type';
+}
+
+function isIgnoredFolder(name: string): boolean {
+  return name.startsWith('.') || ignoredFolders.has(name);
 }
 
 /** Sorts by relative path (byte order) and keeps one entry per real file, preferring one reached without a link. */
@@ -212,7 +266,14 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+function errorCode(error: unknown): string {
+  return (
+    (error as NodeJS.ErrnoException | undefined)?.code ??
+    (error as Error | undefined)?.message ??
+    'unknown error'
+  );
+}
+
 function readFailure(what: string, error: unknown): TabootError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
-  return new TabootError(`cannot read ${what}: ${code}`, { cause: error });
+  return new TabootError(`cannot read ${what}: ${errorCode(error)}`, { cause: error });
 }

@@ -1,6 +1,12 @@
 import { isUtf8 } from 'node:buffer';
-import { computeDocHash, normaliseText, type ReadEvent, type SourceProblem } from './document.js';
-import { normaliseMetadata } from './metadata.js';
+import {
+  computeDocHash,
+  emptyIfBlank,
+  normaliseText,
+  type ReadEvent,
+  type SourceProblem,
+} from './document.js';
+import { describeValue, normaliseMetadata, readDocId } from './metadata.js';
 
 /** Where a JSONL line came from and how to read it. */
 export interface JsonlLineContext {
@@ -17,9 +23,11 @@ export interface JsonlLineContext {
 
 /**
  * Turns one JSONL line (its bytes, without `\n`) into a document and/or problems. A blank line gives
- * nothing. Skipped with an error: invalid JSON, a non-object, a missing or non-string text, a bad id or
- * vector. Warned about: invalid UTF-8 (decoded with U+FFFD), empty text (skipped), unreadable dates.
- * `docId` is the id field (numbers stringified), else `<relative>#<line>`.
+ * nothing. Skipped with an error: invalid JSON, a non-object, a missing, `null` or non-string text,
+ * a bad id or vector. Warned about: invalid UTF-8 (decoded with U+FFFD), unreadable dates. An empty
+ * or blank text string is an empty document (text `''`). `docId` is the id field (a non-blank
+ * string, or an integer that JSON carries exactly), else `<relative>#<line>` when the id is absent
+ * or `null`.
  */
 export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEvent[] {
   const events: ReadEvent[] = [];
@@ -44,40 +52,31 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
     return events;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problem(`expected a JSON object, got ${describe(value)}`, 'error');
+    problem(`expected a JSON object, got ${describeValue(value)}`, 'error');
     return events;
   }
   const record = value as Record<string, unknown>;
 
   const textField = context.textField === 'text' && record.text === undefined ? 'content' : context.textField;
   const text = record[textField];
-  if (text === undefined || text === null) {
+  if (text === undefined) {
     const names =
       context.textField === 'text' ? '`text` or `content` field' : `\`${context.textField}\` field`;
     problem(`no ${names}`, 'error', context.textField);
     return events;
   }
   if (typeof text !== 'string') {
-    problem(`\`${textField}\` must be a string, got ${describe(text)}`, 'error', textField);
-    return events;
-  }
-  if (text.trim() === '') {
-    problem(`empty \`${textField}\`; skipped`, 'warning', textField);
+    problem(`\`${textField}\` must be a string, got ${describeValue(text)}`, 'error', textField);
     return events;
   }
 
-  const id = record[context.idField];
   let docId = `${context.relative}#${context.line}`;
-  if (typeof id === 'string' && id !== '') docId = id;
-  else if (typeof id === 'number' && Number.isFinite(id)) docId = String(id);
-  else if (id !== undefined && id !== null) {
-    problem(
-      `\`${context.idField}\` must be a non-empty string or a number, got ${describe(id)}`,
-      'error',
-      context.idField,
-    );
+  const id = readDocId(record[context.idField]);
+  if (id && 'reason' in id) {
+    problem(`\`${context.idField}\` ${id.reason}`, 'error', context.idField);
     return events;
   }
+  if (id) docId = id.id;
 
   let vector: Float32Array | undefined;
   if (record.vector !== undefined && record.vector !== null) {
@@ -96,7 +95,7 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
   const { metadata, problems } = normaliseMetadata(fields);
   for (const entry of problems) problem(entry.reason, 'warning', entry.field);
 
-  const normalised = normaliseText(text);
+  const normalised = emptyIfBlank(normaliseText(text));
   const document: Extract<ReadEvent, { kind: 'document' }>['document'] = {
     docId,
     source: context.source,
@@ -122,13 +121,13 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
  */
 function parseVector(value: unknown): Float32Array | string {
   if (typeof value === 'string') return parseBase64Vector(value);
-  if (!Array.isArray(value)) return `\`vector\` must be an array of numbers, got ${describe(value)}`;
+  if (!Array.isArray(value)) return `\`vector\` must be an array of numbers, got ${describeValue(value)}`;
   if (value.length === 0) return '`vector` is empty';
   const vector = new Float32Array(value.length);
   for (let index = 0; index < value.length; index++) {
     const element: unknown = value[index];
     if (typeof element !== 'number' || !Number.isFinite(element)) {
-      return `\`vector[${index}]\` must be a finite number, got ${describe(element)}`;
+      return `\`vector[${index}]\` must be a finite number, got ${describeValue(element)}`;
     }
     vector[index] = element;
     if (!Number.isFinite(vector[index]!)) return `\`vector[${index}]\` is out of float32 range: ${element}`;
@@ -162,14 +161,3 @@ function notBase64(value: string, expectedBytes: number): string {
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
-    return value.length > 40
-      ? `a string (${JSON.stringify(value.slice(0, 37))}...)`
-      : `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}

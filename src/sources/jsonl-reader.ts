@@ -25,8 +25,9 @@ export const binarySniffBytes = 8 * 1024;
 /**
  * Streams a JSONL file line by line: one document per object line, problems as events (see
  * `parseJsonlLine`). Memory stays at about `maxLineBytes` plus one 1 MiB read whatever the file's
- * size. A file with NUL bytes in its first 8 KiB is skipped as binary, an empty one with a warning;
- * a read error ends the file with an error problem. Reads failed-chunk files too (same shape).
+ * size. A file with NUL bytes in its first 8 KiB is skipped as binary (an error: nothing of it is
+ * read); an empty one yields nothing; a read error ends the file with an error problem (the lines
+ * before it were read). Reads failed-chunk files too (same shape).
  */
 export async function* readJsonlFile(
   file: DiscoveredFile,
@@ -49,11 +50,9 @@ export async function* readJsonlFile(
 
   const stream = createReadStream(file.absolute, { highWaterMark: READ_CHUNK_BYTES });
   let sniffed = 0;
-  let sawBytes = false;
   let binary = false;
   async function* sniffing(): AsyncGenerator<Buffer> {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (chunk.length > 0) sawBytes = true;
       if (sniffed < binarySniffBytes) {
         const window = chunk.subarray(0, binarySniffBytes - sniffed);
         sniffed += window.length;
@@ -80,11 +79,10 @@ export async function* readJsonlFile(
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    yield problem(`cannot read: ${code}`, 'error');
+    yield problem(`cannot read: ${code}; skipped`, 'error');
     return;
   } finally {
     stream.destroy();
   }
-  if (binary) yield problem('binary file (NUL bytes); skipped', 'warning');
-  else if (!sawBytes) yield problem('empty file; skipped', 'warning');
+  if (binary) yield problem('binary file (NUL bytes); skipped', 'error');
 }

@@ -5,11 +5,13 @@ import { sourceNameFor } from './discover.js';
 import {
   computeDocHash,
   displayPath,
+  emptyIfBlank,
+  problemEvent,
   type ReadEvent,
   type SourceDocument,
   type SourceProblem,
 } from './document.js';
-import { normaliseMetadata } from './metadata.js';
+import { normaliseMetadata, readDocId } from './metadata.js';
 import { readWholeFile } from './text-reader.js';
 
 /** Front matter split off a Markdown text. */
@@ -43,12 +45,31 @@ export function splitFrontMatter(text: string): FrontMatter | undefined {
   };
 }
 
+/**
+ * Front matter lands in the payload of every chunk of its document: more than this is a mistake
+ * (a closing fence far down the file), not metadata, and is ignored with a warning.
+ */
+export const maxFrontMatterBytes = 64 * 1024;
+
 /** Parsed front matter fields, or the problem that kept them out. */
 export function parseFrontMatter(
   frontMatter: FrontMatter,
   file: string,
 ): { fields: Record<string, unknown>; problem?: SourceProblem } {
-  const document = parseDocument(frontMatter.yaml, { prettyErrors: true });
+  const ignored = (reason: string): { fields: Record<string, unknown>; problem: SourceProblem } => ({
+    fields: {},
+    problem: { file, line: frontMatter.firstLine, reason, severity: 'warning' },
+  });
+  const size = Buffer.byteLength(frontMatter.yaml);
+  if (size > maxFrontMatterBytes) {
+    return ignored(`front matter is ${size} bytes, over ${maxFrontMatterBytes}; front matter ignored`);
+  }
+  let document: ReturnType<typeof parseDocument>;
+  try {
+    document = parseDocument(frontMatter.yaml, { prettyErrors: true });
+  } catch (cause) {
+    return ignored(`invalid YAML front matter: ${(cause as Error).message}; front matter ignored`);
+  }
   const error = document.errors[0];
   if (error) {
     const yamlLine = error.linePos?.[0]?.line ?? 1;
@@ -67,27 +88,11 @@ export function parseFrontMatter(
   try {
     value = document.toJS({ maxAliasCount: 100 });
   } catch (cause) {
-    return {
-      fields: {},
-      problem: {
-        file,
-        line: frontMatter.firstLine,
-        reason: `invalid YAML front matter: ${(cause as Error).message}; front matter ignored`,
-        severity: 'warning',
-      },
-    };
+    return ignored(`invalid YAML front matter: ${(cause as Error).message}; front matter ignored`);
   }
   if (value === null || value === undefined) return { fields: {} };
   if (typeof value !== 'object' || Array.isArray(value)) {
-    return {
-      fields: {},
-      problem: {
-        file,
-        line: frontMatter.firstLine,
-        reason: 'front matter is not a mapping of fields; ignored',
-        severity: 'warning',
-      },
-    };
+    return ignored('front matter is not a mapping of fields; ignored');
   }
   return { fields: value as Record<string, unknown> };
 }
@@ -96,7 +101,8 @@ export function parseFrontMatter(
  * A Markdown file as one document. Front matter fields become metadata (`doc_id`/`id` becomes the
  * docId instead, else the relative path; dates become Unix seconds); broken YAML is a warning with
  * the file line of the error, and the body is still ingested. The title is front matter `title`,
- * else the first `# ` heading. A file with nothing but front matter is skipped with a warning.
+ * else the first `# ` heading. A file with nothing but front matter is an empty document (text
+ * `''`) that keeps its metadata.
  */
 export async function readMarkdownFile(
   file: DiscoveredFile,
@@ -116,20 +122,20 @@ export async function readMarkdownFile(
     fields = parsed.fields;
     if (parsed.problem) events.push({ kind: 'problem', problem: parsed.problem });
   }
-  if (body.trim() === '') {
-    events.push({
-      kind: 'problem',
-      problem: { file: display, reason: 'no text after the front matter; skipped', severity: 'warning' },
-    });
-    return events;
-  }
+  body = emptyIfBlank(body);
 
   let docId = file.relative;
-  const idKey = ['doc_id', 'id'].find((key) => usableId(fields[key]));
-  if (idKey !== undefined) {
-    docId = String(fields[idKey]).trim();
-    fields = { ...fields };
-    delete fields[idKey];
+  for (const key of ['doc_id', 'id']) {
+    const id = readDocId(fields[key]);
+    if (id && 'reason' in id) {
+      const reason = `\`${key}\` ${id.reason}; not used as the document id`;
+      events.push(problemEvent(display, reason, 'warning', { field: key }));
+    } else if (id) {
+      docId = id.id.trim();
+      fields = { ...fields };
+      delete fields[key];
+      break;
+    }
   }
   const { metadata, problems: fieldProblems } = normaliseMetadata(fields);
   for (const entry of fieldProblems) {
@@ -152,13 +158,6 @@ export async function readMarkdownFile(
   if (title !== undefined) document.title = title;
   events.push({ kind: 'document', document });
   return events;
-}
-
-function usableId(value: unknown): boolean {
-  return (
-    (typeof value === 'string' && value.trim() !== '') ||
-    (typeof value === 'number' && Number.isFinite(value))
-  );
 }
 
 function titleOf(value: unknown): string | undefined {

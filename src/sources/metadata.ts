@@ -54,6 +54,21 @@ export function toUnixSeconds(value: unknown): number | undefined {
   return Math.floor(millis / 1000);
 }
 
+/**
+ * Deepest nesting of objects and arrays kept in a field. Qdrant decodes gRPC with prost's limit of
+ * 100 nested messages and spends up to three on each JSON level (Value, Struct, map entry), so a
+ * deeper payload is refused there; far deeper, serialising it here would overflow the stack.
+ */
+export const maxFieldDepth = 20;
+
+/** Whether `value` nests objects or arrays more than `limit` deep; looks no further than that. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object' || value instanceof Date) return false;
+  if (limit === 0) return true;
+  for (const inner of Object.values(value)) if (nestsDeeperThan(inner, limit - 1)) return true;
+  return false;
+}
+
 /** A field that could not be used, reported as a warning. */
 export interface FieldProblem {
   field: string;
@@ -62,7 +77,8 @@ export interface FieldProblem {
 
 /**
  * Readies front matter or JSONL fields for the payload: `created_at`/`date` become Unix seconds
- * (an unreadable one is dropped and reported), `created_at` is filled from `date` when missing, and
+ * (an unreadable one is dropped and reported), a field nested deeper than {@link maxFieldDepth}
+ * is dropped and reported, `created_at` is filled from `date` when missing, and
  * any other `Date` becomes an ISO string so the metadata is plain JSON. The input is not changed.
  */
 export function normaliseMetadata(fields: Record<string, unknown>): {
@@ -73,6 +89,13 @@ export function normaliseMetadata(fields: Record<string, unknown>): {
   const problems: FieldProblem[] = [];
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
+    if (nestsDeeperThan(value, maxFieldDepth)) {
+      problems.push({
+        field: key,
+        reason: `${key}: nests deeper than ${maxFieldDepth} levels; field dropped`,
+      });
+      continue;
+    }
     if ((dateFields as readonly string[]).includes(key) && value !== null) {
       const seconds = toUnixSeconds(value);
       if (seconds === undefined) {
@@ -99,4 +122,34 @@ function preview(value: unknown): string {
 
 function toIsoString(date: Date): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * A document id from a front matter or JSONL field: a non-blank string, as is, or an integer that
+ * JSON and YAML numbers hold exactly (below 2^53), as its digits. `undefined` when the field is
+ * absent or `null`; else why the value cannot name a document (a fraction or a huge number would
+ * be rounded, so two ids could meet on one document).
+ */
+export function readDocId(value: unknown): { id: string } | { reason: string } | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return { id: value };
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return { id: String(value) };
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    return {
+      reason: 'is an integer over 2^53, which JSON numbers cannot hold exactly; write it as a string',
+    };
+  }
+  return { reason: `must be a non-blank string or an integer, got ${describeValue(value)}` };
+}
+
+/** A value as an error message names it: `null`, `an array`, `the string "x"`, `number 1.5`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value.length > 40
+      ? `a string (${JSON.stringify(value.slice(0, 37))}...)`
+      : `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
 }

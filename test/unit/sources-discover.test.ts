@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { defaultInclude, discoverFiles, sourceNameFor } from '../../src/sources/discover.js';
+import { discoverFiles, sourceNameFor } from '../../src/sources/discover.js';
+import { defaultInclude } from '../../src/sources/registry.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../../fixtures/sources/docs');
 
@@ -86,7 +88,7 @@ describe('discoverFiles', () => {
     expect(files.map((file) => file.relative)).toEqual(['kept.md']);
   });
 
-  it('never follows a symlink out of the root, nor a broken one, nor a loop', async () => {
+  it('never follows a symlink out of the root, nor a broken one, nor a loop, and lists each as skipped', async () => {
     const outside = await mkdtemp(path.join(tmpdir(), 'taboot-outside-'));
     try {
       await writeFile(path.join(outside, 'secret.md'), 'outside\n');
@@ -94,12 +96,40 @@ describe('discoverFiles', () => {
       await symlink(outside, path.join(dir, 'root/out-dir'));
       await symlink(path.join(outside, 'secret.md'), path.join(dir, 'root/out-file.md'));
       await symlink(path.join(dir, 'root/missing.md'), path.join(dir, 'root/broken.md'));
+      await symlink(path.join(dir, 'root/self.md'), path.join(dir, 'root/self.md'));
       await symlink(path.join(dir, 'root'), path.join(dir, 'root/loop'));
+      await symlink(path.join(dir, 'root/missing'), path.join(dir, 'root/no-extension'));
       const files = await discoverFiles([path.join(dir, 'root')]);
-      expect(files.map((file) => file.relative)).toEqual(['inside.md']);
+      expect(files.map((file) => [file.relative, file.skipReason])).toEqual([
+        ['broken.md', 'broken symlink; skipped'],
+        ['inside.md', undefined],
+        ['out-dir', 'symlink to a folder outside the ingest root; not followed'],
+        ['out-file.md', 'symlink to a file outside the ingest root; not followed'],
+        ['self.md', 'symlink loop; skipped'],
+      ]);
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
+  });
+
+  it('lists a FIFO that matches the globs as skipped, without opening it', async () => {
+    await touch('a.md');
+    execFileSync('mkfifo', [path.join(dir, 'pipe.md'), path.join(dir, 'pipe.bin')]);
+    const files = await discoverFiles([dir]);
+    expect(files.map((file) => [file.relative, file.skipReason])).toEqual([
+      ['a.md', undefined],
+      ['pipe.md', 'not a regular file (FIFO); skipped'],
+    ]);
+  });
+
+  it('walks a folder named like a file, and never enters a folder an exclude glob names', async () => {
+    await touch('x.md/inner.md');
+    await touch('drafts/wip.md');
+    await touch('keep/drafts/old.md');
+    await touch('keep/page.md');
+    await symlink(path.join(dir, 'keep'), path.join(dir, 'alias'));
+    const files = await discoverFiles([dir], { exclude: ['drafts', '**/drafts/**', 'alias'] });
+    expect(files.map((file) => file.relative)).toEqual(['keep/page.md', 'x.md/inner.md']);
   });
 
   it('keeps argument order and lists a file named twice once', async () => {

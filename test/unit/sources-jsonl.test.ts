@@ -175,7 +175,7 @@ describe('readJsonlFile', () => {
         '{"text": "x", "vector": "0.1,0.2"}',
         '{"text": "x", "vector": []}',
         '{"text": "x", "vector": [1e39]}',
-        '{"text": "   "}',
+        '{"text": null}',
       ].join('\n'),
     );
     const { documents, problems } = await collect(readJsonlFile(file));
@@ -184,7 +184,7 @@ describe('readJsonlFile', () => {
       problems.map((problem) => [problem.line, problem.field, problem.severity, problem.reason]),
     ).toEqual([
       [1, 'text', 'error', '`text` must be a string, got number 5'],
-      [2, 'id', 'error', '`id` must be a non-empty string or a number, got an object'],
+      [2, 'id', 'error', '`id` must be a non-blank string or an integer, got an object'],
       [
         3,
         'vector',
@@ -193,7 +193,54 @@ describe('readJsonlFile', () => {
       ],
       [4, 'vector', 'error', '`vector` is empty'],
       [5, 'vector', 'error', '`vector[0]` is out of float32 range: 1e+39'],
-      [6, 'text', 'warning', 'empty `text`; skipped'],
+      [6, 'text', 'error', '`text` must be a string, got null'],
+    ]);
+  });
+
+  it('reads an empty or blank text as an empty document that keeps its id and fields', async () => {
+    const file = await writeTemp(
+      'empty-text.jsonl',
+      '{"id": "gone", "text": "", "tag": "a"}\n{"id": "blank", "content": " \\n\\t "}\n',
+    );
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(problems).toEqual([]);
+    expect(documents.map((document) => [document.docId, document.text, document.metadata])).toEqual([
+      ['gone', '', { tag: 'a' }],
+      ['blank', '', {}],
+    ]);
+  });
+
+  it('takes integer ids exactly, names a line by its number when the id is null, and skips ids it cannot keep', async () => {
+    const file = await writeTemp(
+      'ids.jsonl',
+      [
+        '{"id": 42, "text": "a"}',
+        '{"id": null, "text": "b"}',
+        '{"id": 12345678901234567890, "text": "c"}',
+        '{"id": 1.5, "text": "d"}',
+        '{"id": "  ", "text": "e"}',
+        '{"id": true, "text": "f"}',
+        '{"id": -7, "text": "g"}',
+      ].join('\n'),
+    );
+    const { documents, problems } = await collect(readJsonlFile(file));
+    expect(documents.map((document) => [document.line, document.docId])).toEqual([
+      [1, '42'],
+      [2, 'ids.jsonl#2'],
+      [7, '-7'],
+    ]);
+    expect(
+      problems.map((problem) => [problem.line, problem.field, problem.severity, problem.reason]),
+    ).toEqual([
+      [
+        3,
+        'id',
+        'error',
+        '`id` is an integer over 2^53, which JSON numbers cannot hold exactly; write it as a string',
+      ],
+      [4, 'id', 'error', '`id` must be a non-blank string or an integer, got number 1.5'],
+      [5, 'id', 'error', '`id` must be a non-blank string or an integer, got the string "  "'],
+      [6, 'id', 'error', '`id` must be a non-blank string or an integer, got boolean true'],
     ]);
   });
 
@@ -212,16 +259,18 @@ describe('readJsonlFile', () => {
     ]);
   });
 
-  it('skips an empty file and a binary file with a warning', async () => {
+  it('yields nothing for an empty file and skips a binary one as an error', async () => {
     const empty = await writeTemp('empty.jsonl', '');
+    const blank = await writeTemp('blank.jsonl', '\n  \n\r\n');
     const binary = await writeTemp('blob.jsonl', Buffer.from([0x7b, 0x00, 0x01, 0x02, 0x0a]));
-    const emptyRead = await collect(readJsonlFile(empty));
-    const binaryRead = await collect(readJsonlFile(binary));
-    expect(emptyRead.problems).toMatchObject([{ reason: 'empty file; skipped', severity: 'warning' }]);
-    expect(binaryRead.problems).toMatchObject([
-      { reason: 'binary file (NUL bytes); skipped', severity: 'warning' },
-    ]);
-    expect([...emptyRead.documents, ...binaryRead.documents]).toEqual([]);
+    expect(await collect(readJsonlFile(empty))).toEqual({ documents: [], problems: [] });
+    expect(await collect(readJsonlFile(blank))).toEqual({ documents: [], problems: [] });
+    expect(await collect(readJsonlFile(binary))).toEqual({
+      documents: [],
+      problems: [
+        { file: displayPath(binary.absolute), reason: 'binary file (NUL bytes); skipped', severity: 'error' },
+      ],
+    });
   });
 
   it('reads a failed-chunks file back: its extra fields land in metadata', async () => {

@@ -97,6 +97,25 @@ describe('readMarkdownFile', () => {
     expect(split(await readMarkdownFile(without)).documents[0]!.docId).toBe('b.md');
   });
 
+  it('warns about a front matter id that cannot name a document and falls back to the next, then the path', async () => {
+    const objectId = await writeTemp('object.md', '---\nid: {a: 1}\n---\ntext\n');
+    const fraction = await writeTemp('fraction.md', '---\ndoc_id: 1.5\nid: kept\n---\ntext\n');
+    const object = split(await readMarkdownFile(objectId));
+    expect(object.documents[0]!.docId).toBe('object.md');
+    expect(object.problems).toMatchObject([
+      {
+        field: 'id',
+        severity: 'warning',
+        reason: '`id` must be a non-blank string or an integer, got an object; not used as the document id',
+      },
+    ]);
+    const kept = split(await readMarkdownFile(fraction));
+    expect(kept.documents[0]!.docId).toBe('kept');
+    expect(kept.problems.map((problem) => problem.reason)).toEqual([
+      '`doc_id` must be a non-blank string or an integer, got number 1.5; not used as the document id',
+    ]);
+  });
+
   it('reads created_at and date as Unix seconds and fills created_at from date', async () => {
     const file = await writeTemp('dates.md', '---\ndate: 2021-05-04 10:30:00 +02:00\n---\nbody\n');
     const { documents } = split(await readMarkdownFile(file));
@@ -116,23 +135,60 @@ describe('readMarkdownFile', () => {
     ]);
   });
 
-  it('skips binary, empty and front-matter-only files with a warning', async () => {
-    const binary = await writeTemp('image.md', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x1a]));
-    const empty = await writeTemp('empty.md', '');
-    const blank = await writeTemp('blank.md', '  \n\n');
-    const onlyFrontMatter = await writeTemp('index.md', '---\ntitle: Section\n---\n\n');
-    const reasons = [];
-    for (const file of [binary, empty, blank, onlyFrontMatter]) {
-      const { documents, problems } = split(await readMarkdownFile(file));
-      expect(documents).toEqual([]);
-      reasons.push(problems.map((problem) => `${problem.severity} ${problem.reason}`));
+  it('skips a binary file (a NUL byte anywhere) as an error', async () => {
+    const png = await writeTemp('image.md', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x1a]));
+    const late = await writeTemp(
+      'late.md',
+      Buffer.concat([Buffer.from('x'.repeat(20_000)), Buffer.from([0])]),
+    );
+    for (const file of [png, late]) {
+      expect(split(await readMarkdownFile(file))).toEqual({
+        documents: [],
+        problems: [
+          { file: displayPath(file.absolute), reason: 'binary file (NUL bytes); skipped', severity: 'error' },
+        ],
+      });
     }
-    expect(reasons).toEqual([
-      ['warning binary file (NUL bytes); skipped'],
-      ['warning empty file; skipped'],
-      ['warning empty file; skipped'],
-      ['warning no text after the front matter; skipped'],
+  });
+
+  it('reads empty, blank and front-matter-only files as empty documents, front matter kept', async () => {
+    const empty = await writeTemp('empty.md', '');
+    const blank = await writeTemp('blank.md', '  \r\n\n');
+    const onlyFrontMatter = await writeTemp('index.md', '---\ntitle: Section\ndoc_id: sec\n---\n\n');
+    const read = async (file: Awaited<ReturnType<typeof writeTemp>>) => split(await readMarkdownFile(file));
+    expect((await read(empty)).problems).toEqual([]);
+    expect((await read(empty)).documents).toMatchObject([{ docId: 'empty.md', text: '', metadata: {} }]);
+    expect((await read(blank)).documents).toMatchObject([{ docId: 'blank.md', text: '' }]);
+    const section = await read(onlyFrontMatter);
+    expect(section.problems).toEqual([]);
+    expect(section.documents).toMatchObject([
+      { docId: 'sec', text: '', title: 'Section', metadata: { title: 'Section' } },
     ]);
+  });
+
+  it('ignores front matter over 64 KiB with a warning and still reads the body', async () => {
+    const yaml = `tags:\n${'  - a-long-tag-name-to-fill-the-front-matter\n'.repeat(1600)}`;
+    const file = await writeTemp('huge.md', `---\n${yaml}---\n# Body\n\ntext\n`);
+    const { documents, problems } = split(await readMarkdownFile(file));
+    expect(problems).toEqual([
+      {
+        file: displayPath(file.absolute),
+        line: 2,
+        reason: `front matter is ${Buffer.byteLength(yaml)} bytes, over 65536; front matter ignored`,
+        severity: 'warning',
+      },
+    ]);
+    expect(documents).toMatchObject([{ text: '# Body\n\ntext\n', metadata: {}, title: 'Body' }]);
+  });
+
+  it('drops a front matter field nested deeper than 20 levels with a warning', async () => {
+    const nested = (depth: number): string => (depth === 0 ? '1' : `{a: ${nested(depth - 1)}}`);
+    const file = await writeTemp('deep.md', `---\nok: ${nested(20)}\ndeep: ${nested(21)}\n---\nbody\n`);
+    const { documents, problems } = split(await readMarkdownFile(file));
+    expect(problems).toMatchObject([
+      { field: 'deep', reason: 'deep: nests deeper than 20 levels; field dropped', severity: 'warning' },
+    ]);
+    expect(Object.keys(documents[0]!.metadata)).toEqual(['ok']);
   });
 
   it('skips a file over maxFileBytes with an error', async () => {
@@ -207,7 +263,7 @@ describe('readDocuments', () => {
     const missing = { root: dir, absolute: path.join(dir, 'gone.md'), relative: 'gone.md', size: 1 };
     const present = await writeTemp('here.txt', 'hello\n');
     const { documents, problems } = split(await collect(readDocuments([missing, present])));
-    expect(problems).toMatchObject([{ reason: 'cannot read: ENOENT', severity: 'error' }]);
+    expect(problems).toMatchObject([{ reason: 'cannot read: ENOENT; skipped', severity: 'error' }]);
     expect(documents.map((document) => document.docId)).toEqual(['here.txt']);
   });
 

@@ -17,8 +17,11 @@ export async function discoverStage(
     exclude: config.ingest.exclude,
   });
   refuseCollidingPaths(files);
-  stats.filesTotal = files.length;
-  stats.bytesTotal = files.reduce((sum, file) => sum + file.size, 0);
+  // What discovery will not read (an unlistable folder, a FIFO) is reported as skipped by the
+  // reader, not counted among the files to read.
+  const readable = files.filter((file) => file.skipReason === undefined);
+  stats.filesTotal = readable.length;
+  stats.bytesTotal = readable.reduce((sum, file) => sum + file.size, 0);
   return files;
 }
 
@@ -30,6 +33,7 @@ export async function discoverStage(
 function refuseCollidingPaths(files: readonly DiscoveredFile[]): void {
   const seen = new Map<string, DiscoveredFile>();
   for (const file of files) {
+    if (file.skipReason !== undefined) continue;
     const earlier = seen.get(file.relative);
     if (earlier && earlier.absolute !== file.absolute) {
       throw new UsageError(

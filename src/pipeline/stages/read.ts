@@ -45,9 +45,10 @@ class FileProgress {
     files: readonly DiscoveredFile[],
     private readonly stats: IngestStats,
   ) {
-    this.index = new Map(files.map((file, position) => [file.relative, position]));
+    const readable = files.filter((file) => file.skipReason === undefined);
+    this.index = new Map(readable.map((file, position) => [file.relative, position]));
     let sum = 0;
-    files.forEach((file, position) => {
+    readable.forEach((file, position) => {
       this.bytesBefore[position] = sum;
       sum += file.size;
     });
