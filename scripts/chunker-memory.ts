@@ -80,11 +80,11 @@ function fence(bytes: number): string {
 }
 
 async function child(file: string): Promise<void> {
-  const { chunkMarkdown } = await import('../src/chunking/markdown-chunker.js');
+  const { iterateChunks } = await import('../src/chunking/markdown-chunker.js');
   const text = readFileSync(file, 'utf8');
   let chunks = 0;
   let maxTokens = 0;
-  for (const chunk of chunkMarkdown(text, { chunkTokens: 512, chunkOverlap: 64 })) {
+  for (const chunk of iterateChunks(text, { chunkTokens: 512, chunkOverlap: 64 })) {
     chunks++;
     maxTokens = Math.max(maxTokens, chunk.estimatedTokens);
   }

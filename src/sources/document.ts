@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 
 /** How the chunker should read a document's text. */
-export type TextFormat = 'markdown' | 'plain';
+export type TextFormat = 'markdown' | 'mdx' | 'plain';
 
 /** One document as read from disk, before chunking. */
 export interface SourceDocument {
@@ -16,7 +16,7 @@ export interface SourceDocument {
   line?: number;
   /** Normalised text: no BOM, `\n` line endings; Markdown without its front matter. */
   text: string;
-  /** `markdown` for .md/.markdown/.mdx and JSONL (whose text is often Markdown), `plain` for the rest. */
+  /** `mdx` for .mdx, `markdown` for .md/.markdown and JSONL (whose text is often Markdown), `plain` for the rest. */
   format: TextFormat;
   /**
    * Front matter or the JSONL line's extra fields. `created_at` and `date` are Unix seconds
