@@ -148,6 +148,7 @@ function lineText(state: StateBlock, line: number): string {
 }
 
 const commentPattern = /<!--[\s\S]*?-->/g;
+const tagPattern = /<\/?[A-Za-z][^>]*>/g;
 
 /** Converts one top-level token group (an open token through its close, or a leaf) to a block. */
 function toBlock(
@@ -189,9 +190,11 @@ function toBlock(
     case 'hr':
       return undefined;
     case 'html_block': {
-      // Comments are invisible in the rendered page; a `#` line inside one is no heading.
+      // Comments are invisible in the rendered page; a `#` line inside one is no heading. A block
+      // of nothing but tags (`<details>`, `</div>`, a centred logo) has no text to embed.
       const text = linesText(state, from, to).replace(commentPattern, '');
-      return text.trim() === '' ? undefined : { kind: 'prose', text: text.replace(/^\n+|\n+$/g, '') };
+      if (text.replace(tagPattern, '').trim() === '') return undefined;
+      return { kind: 'prose', text: text.replace(/^\n+|\n+$/g, '') };
     }
     case 'bullet_list_open':
     case 'ordered_list_open': {
