@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { type Block, markdownBlocks, readingFormat } from './markdown-blocks.js';
-import { type Draft, Packer, type Piece, type Section } from './packer.js';
+import { Packer } from './packer.js';
+import type { Draft, Piece, Section } from './pieces.js';
 import { estimateTokens } from './tokens.js';
 
 /**

@@ -1,69 +1,23 @@
 import type { Block } from './markdown-blocks.js';
-import { type Segment, sentenceSegments, splitCode, splitProse, splitTable } from './split.js';
+import { overlapOf } from './overlap.js';
+import {
+  bodyTokens,
+  type Draft,
+  isBody,
+  measure,
+  type Piece,
+  type PieceKind,
+  type Section,
+  sepCost,
+  textTokens,
+} from './pieces.js';
+import { sentenceSegments, splitCode, splitProse, splitTable } from './split.js';
 import { estimateTokens } from './tokens.js';
-
-/** One heading's stretch of a document, up to the next heading of any level. */
-export interface Section {
-  /** Heading path, `Configuration > Scrape configs`; `''` before the first heading. */
-  path: string;
-  /** The section of the nearest heading above with a lower level; undefined at the top. */
-  parent: Section | undefined;
-  /** False for the text before the first heading. */
-  hasHeading: boolean;
-}
-
-type PieceKind = 'heading' | 'prose' | 'code' | 'table' | 'overlap';
-
-export interface Piece extends Segment {
-  kind: PieceKind;
-  section: Section;
-  /** What the piece was cut from, when it can still be cut finer to fill a chunk. */
-  source?: Block;
-}
-
-/** Pieces bound for one chunk. */
-export interface Draft {
-  pieces: Piece[];
-  /** Sum of the pieces' estimates and their joins: never below the joined text's estimate. */
-  tokens: number;
-}
 
 export interface PackOptions {
   chunkTokens: number;
   chunkOverlap: number;
   minChunkTokens: number;
-}
-
-/** What joining a piece costs beyond the two pieces' own estimates (a `''` join may fuse two words). */
-function sepCost(sep: string): number {
-  if (sep === '') return 2;
-  return sep.includes('\n') ? 1 : 0;
-}
-
-function measure(pieces: readonly Piece[]): number {
-  let total = 0;
-  for (let index = 0; index < pieces.length; index++) {
-    total += pieces[index]!.tokens + (index > 0 ? sepCost(pieces[index]!.sep) : 0);
-  }
-  return total;
-}
-
-/** The estimate of the pieces' joined text, as the chunk will report it. */
-function textTokens(pieces: readonly Piece[]): number {
-  if (pieces.length === 0) return 0;
-  let text = pieces[0]!.text;
-  for (let index = 1; index < pieces.length; index++) text += pieces[index]!.sep + pieces[index]!.text;
-  return estimateTokens(text);
-}
-
-function isBody(piece: Piece): boolean {
-  return piece.kind !== 'heading' && piece.kind !== 'overlap';
-}
-
-function bodyTokens(pieces: readonly Piece[]): number {
-  let total = 0;
-  for (const piece of pieces) if (isBody(piece)) total += piece.tokens;
-  return total;
 }
 
 /** True when `section` is `ancestor` or lies under it; everything lies under the top (undefined). */
@@ -83,64 +37,6 @@ function lastSection(draft: Draft): Section | undefined {
 
 function blockKind(block: Block): PieceKind {
   return block.kind === 'code' || block.kind === 'table' ? block.kind : 'prose';
-}
-
-/** The words at the end of `text` that fit in `budget` tokens, or `undefined` when the last word alone does not. */
-function tailWords(text: string, budget: number): Segment | undefined {
-  const parts = text.split(/(\s+)/);
-  let used = 0;
-  let start = parts.length;
-  for (let index = parts.length - 1; index >= 0; index -= 2) {
-    const tokens = estimateTokens(parts[index]!) + (parts[index + 1]?.includes('\n') ? 1 : 0);
-    if (used + tokens > budget) break;
-    used += tokens;
-    start = index;
-  }
-  if (start >= parts.length) return undefined;
-  const tail = parts.slice(start).join('');
-  return tail.trim() === '' ? undefined : { text: tail, sep: '', tokens: estimateTokens(tail) };
-}
-
-const fenceLine = /^\s*(?:`{3,}|~{3,})/;
-
-/** The tail of a chunk's prose, up to `budget` tokens, cut at a sentence or line (between words when the last sentence is longer). */
-export function overlapOf(pieces: readonly Piece[], budget: number): Piece | undefined {
-  if (budget <= 0 || pieces.length === 0) return undefined;
-  const section = pieces[pieces.length - 1]!.section;
-  const tail: Segment[] = [];
-  let used = 0;
-  let nextSep = '';
-  for (let index = pieces.length - 1; index >= 0; index--) {
-    const piece = pieces[index]!;
-    if (piece.kind !== 'prose' || piece.section !== section) break;
-    const segments = [...sentenceSegments(piece.text)];
-    if (segments[0]) segments[0].sep = piece.sep;
-    for (let inner = segments.length - 1; inner >= 0; inner--) {
-      const segment = segments[inner]!;
-      // Code fenced inside a list item: half a fence would open a code block in the next chunk.
-      if (fenceLine.test(segment.text)) return tail.length > 0 ? joinTail(tail, section) : undefined;
-      const cost = segment.tokens + (tail.length > 0 ? sepCost(nextSep) : 0);
-      if (used + cost > budget) {
-        if (tail.length === 0) {
-          const words = tailWords(segment.text, budget);
-          if (!words) return undefined;
-          tail.push(words);
-        }
-        return joinTail(tail, section);
-      }
-      tail.push(segment);
-      used += cost;
-      nextSep = segment.sep;
-    }
-  }
-  return tail.length > 0 ? joinTail(tail, section) : undefined;
-}
-
-function joinTail(reversed: Segment[], section: Section): Piece {
-  let text = reversed[reversed.length - 1]!.text;
-  for (let index = reversed.length - 2; index >= 0; index--)
-    text += reversed[index]!.sep + reversed[index]!.text;
-  return { text, sep: '', tokens: estimateTokens(text), kind: 'overlap', section };
 }
 
 /**

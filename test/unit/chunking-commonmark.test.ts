@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findFirstHeading, headingTitle } from '../../src/chunking/markdown-blocks.js';
+import { findFirstHeading, headingTitle, markdownBlocks } from '../../src/chunking/markdown-blocks.js';
 import { chunkMarkdown } from '../../src/chunking/markdown-chunker.js';
 
 // Block structure cases after the CommonMark 0.31 spec (example numbers in the names) and GFM
@@ -221,5 +221,35 @@ describe('heading titles from inline tokens', () => {
     expect(findFirstHeading('```\n# Code\n```\n\n<!--\n# Note\n-->\n\nTitle\n=====\n')).toBe('Title');
     expect(findFirstHeading('## Second level\n\n# First level', 1)).toBe('First level');
     expect(findFirstHeading('No heading here.')).toBeUndefined();
+  });
+});
+
+describe('parsing in windows', () => {
+  it('finds the same headings and blocks as one parse of the whole document', () => {
+    // Blocks that span many lines (fences, comments, lists, tables, long paragraphs) land across
+    // the parser's window boundaries at every offset.
+    const pieces = [
+      (n: number) => `## Section ${n}\n\nText of section ${n}.`,
+      (n: number) => `\`\`\`sh\n${Array.from({ length: 37 }, (_, i) => `# comment ${n}.${i}`).join('\n')}\n\`\`\``,
+      (n: number) => `<!--\n${Array.from({ length: 23 }, (_, i) => `# hidden ${n}.${i}`).join('\n')}\n-->`,
+      (n: number) => Array.from({ length: 41 }, (_, i) => `- item ${n}.${i}\n  continued`).join('\n'),
+      (n: number) => `Setext ${n}\n${'-'.repeat(5)}`,
+      (n: number) => `| a | b |\n| - | - |\n${Array.from({ length: 29 }, (_, i) => `| ${n} | ${i} |`).join('\n')}`,
+      (n: number) => Array.from({ length: 53 }, (_, i) => `line ${i} of paragraph ${n}`).join('\n'),
+    ];
+    const parts: string[] = [];
+    for (let n = 0; parts.join('\n\n').split('\n').length < 30_000; n++) parts.push(pieces[n % pieces.length]!(n));
+    const text = parts.join('\n\n');
+    const headings = [...markdownBlocks(text)].filter((block) => block.kind === 'heading').map((block) => block.title);
+    const expected = parts.flatMap((part) => {
+      const atx = /^## (.*)\n/.exec(part);
+      if (atx) return [atx[1]!];
+      const setext = /^(Setext \d+)\n-----$/.exec(part);
+      return setext ? [setext[1]!] : [];
+    });
+    expect(headings).toEqual(expected);
+    const kinds = [...markdownBlocks(text)].map((block) => block.kind);
+    expect(kinds.filter((kind) => kind === 'code')).toHaveLength(parts.filter((part) => part.startsWith('```')).length);
+    expect(kinds.filter((kind) => kind === 'table')).toHaveLength(parts.filter((part) => part.startsWith('|')).length);
   });
 });
