@@ -73,9 +73,13 @@ const parsers: Record<MarkdownFormat, MarkdownIt> = {
  * whitespace collapsed.
  */
 export function headingTitle(inline: string, format: MarkdownFormat = 'markdown'): string {
+  // Most headings are plain words: nothing for the inline parser to do.
+  if (!inlineSyntax.test(inline)) return inline.replace(/\s+/g, ' ').trim();
   const tokens = parsers[format].parseInline(inline, {})[0]?.children ?? [];
   return renderPlain(tokens).replace(/\s+/g, ' ').trim();
 }
+
+const inlineSyntax = /[`*_~[\]!<>&\\]/;
 
 function renderPlain(tokens: readonly Token[]): string {
   let text = '';

@@ -166,12 +166,12 @@ function* generateChunks(text: string, options: Required<ChunkOptions>): Generat
     for (const block of plainBlocks(normalised)) {
       for (const piece of packer.piecesOf(block, preamble)) {
         packer.place(piece);
-        yield* drain();
+        if (ready.length > 0) yield* drain();
       }
     }
   } else {
     const format = readingFormat(normalised, options.format);
-    for (const _ of feedMarkdown(format, normalised, packer, preamble)) yield* drain();
+    for (const _ of feedMarkdown(format, normalised, packer, preamble)) if (ready.length > 0) yield* drain();
   }
   packer.end();
   yield* drain();

@@ -24,6 +24,7 @@ const special = /[`<{\\\n]/g;
 const fenceOpen = /^[ \t]*(`{3,}|~{3,})(.*)$/;
 const esmStart = /^(?:import|export)[\s{*]/;
 const importShape = /^import\s+(?:type\s+)?(?:[\w$*{][\s\S]*?\bfrom\s*)?['"][^'"\n]+['"]/;
+const mdxHint = /^(?:import|export)[\s{*]|^[ \t]*<\/?[A-Z]/m;
 const exportShape = /^export\s+(?:const|let|var|function|async|class|default|type|interface|\{|\*)/;
 
 interface Line {
@@ -154,6 +155,8 @@ function indentOf(line: string): number {
 
 /** True when `text` has an ESM statement or a capitalised component tag line outside code fences. */
 export function looksLikeMdx(text: string): boolean {
+  // Most Markdown has neither: one native scan settles it.
+  if (!mdxHint.test(text)) return false;
   let fence: string | undefined;
   let previousBlank = true;
   let start = 0;

@@ -251,6 +251,17 @@ export class Packer {
     this.used = measure(trailing);
   }
 
+  /**
+   * Whether the chunk being filled would report fewer than `minChunkTokens`. The running sum
+   * overestimates the joined text by at most ~3 tokens a piece (rounding, joins), so the text is
+   * only measured when the sum is that close to the minimum.
+   */
+  private isSmall(): boolean {
+    const min = this.options.minChunkTokens;
+    if (this.used < min) return true;
+    return this.used < min + 3 * this.current.length && textTokens(this.current) < min;
+  }
+
   private clear(): void {
     this.current = [];
     this.used = 0;
@@ -268,7 +279,7 @@ export class Packer {
         this.clear();
         return;
       }
-      if (own.length === 0 || textTokens(this.current) < min) {
+      if (own.length === 0 || this.isSmall()) {
         if (next && own.length > 0 && (!section.hasHeading || isWithin(next, section))) {
           this.carry = this.current;
           this.clear();

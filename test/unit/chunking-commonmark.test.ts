@@ -230,17 +230,25 @@ describe('parsing in windows', () => {
     // the parser's window boundaries at every offset.
     const pieces = [
       (n: number) => `## Section ${n}\n\nText of section ${n}.`,
-      (n: number) => `\`\`\`sh\n${Array.from({ length: 37 }, (_, i) => `# comment ${n}.${i}`).join('\n')}\n\`\`\``,
+      (n: number) =>
+        `\`\`\`sh\n${Array.from({ length: 37 }, (_, i) => `# comment ${n}.${i}`).join('\n')}\n\`\`\``,
       (n: number) => `<!--\n${Array.from({ length: 23 }, (_, i) => `# hidden ${n}.${i}`).join('\n')}\n-->`,
       (n: number) => Array.from({ length: 41 }, (_, i) => `- item ${n}.${i}\n  continued`).join('\n'),
       (n: number) => `Setext ${n}\n${'-'.repeat(5)}`,
-      (n: number) => `| a | b |\n| - | - |\n${Array.from({ length: 29 }, (_, i) => `| ${n} | ${i} |`).join('\n')}`,
+      (n: number) =>
+        `| a | b |\n| - | - |\n${Array.from({ length: 29 }, (_, i) => `| ${n} | ${i} |`).join('\n')}`,
       (n: number) => Array.from({ length: 53 }, (_, i) => `line ${i} of paragraph ${n}`).join('\n'),
     ];
     const parts: string[] = [];
-    for (let n = 0; parts.join('\n\n').split('\n').length < 30_000; n++) parts.push(pieces[n % pieces.length]!(n));
+    for (let n = 0, lines = 0; lines < 30_000; n++) {
+      const part = pieces[n % pieces.length]!(n);
+      parts.push(part);
+      lines += part.split('\n').length + 1;
+    }
     const text = parts.join('\n\n');
-    const headings = [...markdownBlocks(text)].filter((block) => block.kind === 'heading').map((block) => block.title);
+    const headings = [...markdownBlocks(text)]
+      .filter((block) => block.kind === 'heading')
+      .map((block) => block.title);
     const expected = parts.flatMap((part) => {
       const atx = /^## (.*)\n/.exec(part);
       if (atx) return [atx[1]!];
@@ -249,7 +257,11 @@ describe('parsing in windows', () => {
     });
     expect(headings).toEqual(expected);
     const kinds = [...markdownBlocks(text)].map((block) => block.kind);
-    expect(kinds.filter((kind) => kind === 'code')).toHaveLength(parts.filter((part) => part.startsWith('```')).length);
-    expect(kinds.filter((kind) => kind === 'table')).toHaveLength(parts.filter((part) => part.startsWith('|')).length);
+    expect(kinds.filter((kind) => kind === 'code')).toHaveLength(
+      parts.filter((part) => part.startsWith('```')).length,
+    );
+    expect(kinds.filter((kind) => kind === 'table')).toHaveLength(
+      parts.filter((part) => part.startsWith('|')).length,
+    );
   });
 });
