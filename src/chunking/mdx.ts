@@ -24,7 +24,8 @@ const special = /[`<{\\\n]/g;
 const fenceOpen = /^[ \t]*(`{3,}|~{3,})(.*)$/;
 const esmStart = /^(?:import|export)[\s{*]/;
 const importShape = /^import\s+(?:type\s+)?(?:[\w$*{][\s\S]*?\bfrom\s*)?['"][^'"\n]+['"]/;
-const mdxHint = /^(?:import|export)[\s{*]|^[ \t]*<\/?[A-Z]/m;
+const mdxHint = /^(?:import|export)[\s{*]/m;
+const componentLine = /^\s*<\/?[A-Z][\w.]*(?:\s[^<>]*)?\/?>\s*$/;
 const exportShape = /^export\s+(?:const|let|var|function|async|class|default|type|interface|\{|\*)/;
 
 interface Line {
@@ -153,14 +154,21 @@ function indentOf(line: string): number {
   return index;
 }
 
-/** True when `text` has an ESM statement or a capitalised component tag line outside code fences. */
+/**
+ * True when Markdown is written for MDX: it imports or exports (an ESM statement at the start of a
+ * line after a blank line) and has a line that is a capitalised component tag, both outside code
+ * fences. Either alone is not enough: a JavaScript snippet pasted as text has imports, a page about
+ * HTML may show a tag, and reading plain Markdown as MDX would drop its `{...}` text.
+ */
 export function looksLikeMdx(text: string): boolean {
   // Most Markdown has neither: one native scan settles it.
   if (!mdxHint.test(text)) return false;
+  let esm = false;
+  let component = false;
   let fence: string | undefined;
   let previousBlank = true;
   let start = 0;
-  while (start < text.length) {
+  while (start < text.length && !(esm && component)) {
     const end = text.indexOf('\n', start);
     const line = text.slice(start, end === -1 ? text.length : end);
     const fenceMatch = fenceOpen.exec(line);
@@ -168,17 +176,19 @@ export function looksLikeMdx(text: string): boolean {
       if (fenceMatch && fenceMatch[2]!.trim() === '' && fenceMatch[1]!.startsWith(fence)) fence = undefined;
     } else if (fenceMatch && !(fenceMatch[1]![0] === '`' && fenceMatch[2]!.includes('`'))) {
       fence = fenceMatch[1]!;
-    } else if (
-      (previousBlank && (importShape.test(line) || exportShape.test(line))) ||
-      /^\s*<\/?[A-Z][\w.]*(?:\s[^<>]*)?\/?>\s*$/.test(line)
-    ) {
-      return true;
+    } else if (previousBlank && esmStart.test(line)) {
+      const blank = /\n[ \t]*(?:\n|$)/g;
+      blank.lastIndex = start;
+      const statement = text.slice(start, blank.exec(text)?.index ?? text.length);
+      esm ||= importShape.test(statement) || exportShape.test(statement);
+    } else if (componentLine.test(line)) {
+      component = true;
     }
     previousBlank = line.trim() === '';
     if (end === -1) break;
     start = end + 1;
   }
-  return false;
+  return esm && component;
 }
 
 /** MDX as the Markdown a reader sees (see the module comment). Expects LF line endings. */

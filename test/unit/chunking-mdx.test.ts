@@ -72,9 +72,14 @@ describe('mdxToMarkdown', () => {
 
 describe('looksLikeMdx', () => {
   it.each([
-    ["import Tabs from '@theme/Tabs';\n\n# Title", true],
-    ['# Title\n\nexport const x = 1;\n', true],
-    ['# Title\n\n<Tabs>\n  <TabItem value="a">\n\nText\n\n  </TabItem>\n</Tabs>\n', true],
+    [
+      'import Tabs from \'@theme/Tabs\';\n\n# Title\n\n<Tabs>\n  <TabItem value="a">\n\nText\n\n  </TabItem>\n</Tabs>\n',
+      true,
+    ],
+    ['import {\n  Note,\n} from "./note";\n\n<Note />\n', true],
+    ['# Title\n\nexport const x = 1;\n\n<Chart data={x} />\n', true],
+    ["import Tabs from '@theme/Tabs';\n\n# Imports but no component", false],
+    ['# Title\n\n<Tabs>\n  <TabItem value="a">\n\nText\n\n  </TabItem>\n</Tabs>\n', false],
     ['# Go templates\n\nUse {{ .Labels.instance }} in <b>annotations</b>.\n', false],
     ['```js\nimport x from "y";\n<Foo />\n```\n', false],
     ['<div align="center">\n<img src="logo.png">\n</div>\n', false],
