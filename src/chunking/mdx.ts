@@ -142,10 +142,10 @@ function stringValue(expression: string): string | undefined {
   return inner.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
-function newlines(text: string): string {
+function lineBreaks(text: string): number {
   let count = 0;
   for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) count++;
-  return '\n'.repeat(count);
+  return count;
 }
 
 function indentOf(line: string): number {
@@ -234,19 +234,18 @@ export function mdxToMarkdown(text: string): string {
   while (index < length) {
     const lineStart = index === 0 || text[index - 1] === '\n';
     if (lineStart) {
-      const lineEnd = text.indexOf('\n', index) === -1 ? length : text.indexOf('\n', index);
+      const newline = text.indexOf('\n', index);
+      const lineEnd = newline === -1 ? length : newline;
       const line = text.slice(index, lineEnd);
       const fenceMatch = fenceOpen.exec(line);
       if (fence) {
         const trimmed = line.trim();
-        inCode = !(
-          trimmed.length >= fence.length &&
-          /^([`~])\1*$/.test(trimmed) &&
-          trimmed[0] === fence.char
-        );
-        if (!inCode) fence = undefined;
+        const closes = trimmed.length >= fence.length && trimmed === fence.char.repeat(trimmed.length);
+        // The closing line counts towards the common indentation, like the opening one.
+        inCode = !closes;
         current = line;
         endLine();
+        if (closes) fence = undefined;
         inCode = fence !== undefined;
         index = lineEnd + 1;
         continue;
@@ -266,13 +265,7 @@ export function mdxToMarkdown(text: string): string {
         const statement = text.slice(index, statementEnd);
         if (importShape.test(statement) || exportShape.test(statement)) {
           flushRegion();
-          out.push(
-            ...newlines(statement)
-              .split('\n')
-              .slice(1)
-              .map(() => ''),
-            '',
-          );
+          for (let count = statement.split('\n').length; count > 0; count--) out.push('');
           index = statementEnd + 1;
           previousBlank = true;
           continue;
@@ -295,8 +288,10 @@ export function mdxToMarkdown(text: string): string {
       continue;
     }
     if (char === '\\') {
-      current += text.slice(index, index + 2);
-      index += 2;
+      // An escaped character is text; a backslash before a line break is a hard break, not an escape.
+      const escaped = text[index + 1] !== undefined && text[index + 1] !== '\n';
+      current += text.slice(index, escaped ? index + 2 : index + 1);
+      index += escaped ? 2 : 1;
       continue;
     }
     if (char === '`') {
@@ -326,9 +321,10 @@ export function mdxToMarkdown(text: string): string {
       index++;
       continue;
     }
-    const breaks = newlines(text.slice(index, end));
-    if (breaks === '') current += replacement;
-    else for (let count = 0; count < breaks.length; count++) endLineAfterDrop();
+    // A dropped construct that spans lines leaves its line breaks, so blocks keep their shape.
+    const breaks = lineBreaks(text.slice(index, end));
+    if (breaks === 0) current += replacement;
+    else for (let count = 0; count < breaks; count++) endLineAfterDrop();
     if (replacement === '') dropped = true;
     index = end;
   }

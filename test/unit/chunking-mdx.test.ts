@@ -126,3 +126,15 @@ describe('chunking MDX documents', () => {
     }
   });
 });
+
+describe('mdxToMarkdown line structure', () => {
+  it('keeps a backslash before a line break as a hard break and keeps the lines apart', () => {
+    expect(mdxToMarkdown('first\\\n## Heading\n\ntext')).toBe('first\\\n## Heading\n\ntext');
+  });
+
+  it('returns as many lines as it was given', () => {
+    const mdx =
+      "import A from 'a';\n\n<A\n  x={1}\n/>\n\n```\n<B/>\n```\n{`multi\nline`}\n<!--\nnote\n-->\nend";
+    expect(mdxToMarkdown(mdx).split('\n')).toHaveLength(mdx.split('\n').length);
+  });
+});
