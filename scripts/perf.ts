@@ -21,6 +21,7 @@ import { VectorSource } from '../src/bench/vectors.js';
 import type { IngestSummary } from '../src/pipeline/summary.js';
 import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
+import { benchChunker } from './perf/bench-chunker.js';
 import { benchDecode } from './perf/bench-decode.js';
 import { benchUpsert } from './perf/bench-upsert.js';
 import { chunkWords } from './perf/fixtures.js';
@@ -127,6 +128,7 @@ try {
       `${throughTei.wall_seconds.toFixed(1)} s; the test TEI, not taboot, bounds this)`,
   );
 
+  console.log(`(e) chunker on the bundled docs, one thread: ${JSON.stringify(await benchChunker())}`);
   console.log(
     JSON.stringify({
       stock_vps: Math.round(upsert.stock),

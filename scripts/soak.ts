@@ -2,9 +2,10 @@
  * `npm run soak`: memory stays bounded by batch sizes, not corpus size. Generates a JSONL file of
  * about `--gb` GB (default 1) with precomputed base64 vectors, ingests it with the built CLI into a
  * discard gRPC sink (another process), and prints the summary's peak RSS and vec/s. Exits 1 when the
- * peak RSS passes `--max-rss-mb` (default 400).
+ * peak RSS passes `--max-rss-mb` (default 400). Then runs scripts/chunker-memory.ts, which fails when
+ * chunking one huge Markdown document passes 400 MiB.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +92,11 @@ try {
   if (summary.vectors !== generated.lines)
     throw new Error(`expected ${generated.lines} vectors, got ${summary.vectors}`);
   if (summary.peak_rss_mb > maxRssMb) process.exitCode = 1;
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./chunker-memory.ts', import.meta.url))],
+    { stdio: 'inherit' },
+  );
 } finally {
   sink.kill('SIGTERM');
   await tei.close();

@@ -1,178 +1,274 @@
-/** A block-level piece of Markdown, in document order. */
+import markdownIt, { type MarkdownIt, type StateBlock, type Token } from 'markdown-it';
+import { looksLikeMdx, mdxToMarkdown } from './mdx.js';
+
+/** A top-level block of a Markdown document, in document order, with its source text. */
 export type Block =
   | { kind: 'heading'; text: string; level: number; title: string }
-  | { kind: 'paragraph'; text: string }
+  | {
+      kind: 'prose';
+      text: string;
+      /** The block's top-level children (list items) with the whitespace before each, for cutting a long list. */
+      parts?: Array<{ text: string; sep: string }>;
+    }
   | {
       kind: 'table';
-      text: string /** header row and delimiter row, repeated when the table is split */;
+      text: string /** header and delimiter rows, repeated when a table is cut */;
       headerLines: number;
     }
   | {
       kind: 'code';
       text: string;
+      /** The opening fence line, `''` for indented code. */
       opener: string;
-      closer: string /** the lines between the fences */;
-      body: string[];
+      /** The closing fence line (made up when the fence is unclosed), `''` for indented code. */
+      closer: string;
     };
 
-const atxHeading = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
-const fenceOpen = /^(\s*)(`{3,}|~{3,})(.*)$/;
-const tableDelimiter = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+/** `markdown`: CommonMark + GFM tables. `mdx`: MDX read tolerantly (see `mdxToMarkdown`). */
+export type MarkdownFormat = 'markdown' | 'mdx';
 
-interface Fence {
-  char: string;
-  length: number;
-}
-
-function openFence(line: string): Fence | undefined {
-  const match = fenceOpen.exec(line);
-  if (!match) return undefined;
-  const marks = match[2]!;
-  // A backtick fence's info string may not hold a backtick (```js``` on one line is inline code).
-  if (marks[0] === '`' && match[3]!.includes('`')) return undefined;
-  return { char: marks[0]!, length: marks.length };
-}
-
-function closesFence(line: string, fence: Fence): boolean {
-  const trimmed = line.trim();
-  if (trimmed.length < fence.length) return false;
-  for (let index = 0; index < trimmed.length; index++) if (trimmed[index] !== fence.char) return false;
+/**
+ * markdown-it's paragraph rule without the paragraph's inline content: the chunker reads block
+ * text from the source, and joining the lines of a 20 MB paragraph into one more string (once per
+ * parse window) was most of the parse's peak memory. Where the paragraph ends is decided exactly
+ * as markdown-it does (lines up to a blank line or a line that a terminator rule claims).
+ */
+function paragraphWithoutContent(state: StateBlock, startLine: number, endLine: number): boolean {
+  const terminators = state.md.block.ruler.getRules('paragraph');
+  const parentType = state.parentType;
+  let nextLine = startLine + 1;
+  state.parentType = 'paragraph';
+  for (; nextLine < endLine && !state.isEmpty(nextLine); nextLine++) {
+    if (state.sCount[nextLine]! - state.blkIndent > 3 || state.sCount[nextLine]! < 0) continue;
+    if (terminators.some((rule) => rule(state, nextLine, endLine, true))) break;
+  }
+  state.line = nextLine;
+  const open = state.push('paragraph_open', 'p', 1);
+  open.map = [startLine, nextLine];
+  const inline = state.push('inline', '', 0);
+  inline.map = [startLine, nextLine];
+  inline.children = [];
+  state.push('paragraph_close', 'p', -1);
+  state.parentType = parentType;
   return true;
 }
 
-function headingOf(line: string): { level: number; title: string } | undefined {
-  if (!line.includes('#')) return undefined;
-  const match = atxHeading.exec(line);
-  if (!match) return undefined;
-  // A closing run of #s (`## Title ##`) is not part of the title.
-  const content = (match[2] ?? '').replace(/(^|[ \t]+)#+$/, '');
-  return { level: match[1]!.length, title: cleanHeadingText(content) };
+function createParser(format: MarkdownFormat): MarkdownIt {
+  const md = new markdownIt('commonmark', { html: format === 'markdown' });
+  md.enable(['table', 'strikethrough']);
+  md.block.ruler.at('paragraph', paragraphWithoutContent);
+  // MDX has no indented code: indentation inside components is layout, not code.
+  if (format === 'mdx') md.disable('code');
+  return md;
 }
 
-function isTableStart(line: string, next: string | undefined): boolean {
-  return (
-    next !== undefined &&
-    line.includes('|') &&
-    next.includes('-') &&
-    tableDelimiter.test(next) &&
-    (next.includes('|') || line.trimStart().startsWith('|'))
-  );
+const parsers: Record<MarkdownFormat, MarkdownIt> = {
+  markdown: createParser('markdown'),
+  mdx: createParser('mdx'),
+};
+
+/**
+ * Heading text as a reader sees it, from the parser's inline tokens: code span text kept,
+ * emphasis markers, link targets and inline HTML dropped, images reduced to their alt text,
+ * whitespace collapsed.
+ */
+export function headingTitle(inline: string, format: MarkdownFormat = 'markdown'): string {
+  // Most headings are plain words: nothing for the inline parser to do.
+  if (!inlineSyntax.test(inline)) return inline.replace(/\s+/g, ' ').trim();
+  const tokens = parsers[format].parseInline(inline, {})[0]?.children ?? [];
+  return renderPlain(tokens).replace(/\s+/g, ' ').trim();
+}
+
+const inlineSyntax = /[`*_~[\]!<>&\\]/;
+
+function renderPlain(tokens: readonly Token[]): string {
+  let text = '';
+  for (const token of tokens) {
+    switch (token.type) {
+      case 'text':
+      case 'text_special':
+      case 'code_inline':
+        text += token.content;
+        break;
+      case 'softbreak':
+      case 'hardbreak':
+        text += ' ';
+        break;
+      case 'image':
+        text += renderPlain(token.children ?? []);
+        break;
+      default:
+        break;
+    }
+  }
+  return text;
+}
+
+/** Lines parsed per step; a block longer than this widens the step (see `topLevelTokens`). */
+const WINDOW_LINES = 2048;
+
+/**
+ * Top-level block tokens, parsed a window of lines at a time so that the token list never holds
+ * more than a window's worth of blocks: memory follows the window, not the document. Every block
+ * of a window but the last is final (the block rules decide where a block ends from the lines up
+ * to the next block's start, which lie inside the window); the last may have been cut by the
+ * window's end, so the next window starts again at its first line. A block longer than the window
+ * doubles the window until it fits.
+ */
+function* topLevelTokens(state: StateBlock, md: MarkdownIt): Generator<Token[]> {
+  let start = 0;
+  let window = WINDOW_LINES;
+  while (start < state.lineMax) {
+    const end = Math.min(state.lineMax, start + window);
+    state.tokens = [];
+    state.level = 0;
+    md.block.tokenize(state, start, end);
+    const tokens = state.tokens;
+    if (end === state.lineMax) {
+      yield tokens;
+      return;
+    }
+    let last = tokens.length - 1;
+    while (last >= 0 && (tokens[last]!.level !== 0 || tokens[last]!.nesting === -1)) last--;
+    if (last <= 0) {
+      window *= 2;
+      continue;
+    }
+    yield tokens.slice(0, last);
+    start = tokens[last]!.map![0];
+    window = WINDOW_LINES;
+  }
+}
+
+/** Source text of lines `[from, to)`, without the trailing newline and trailing blank lines. */
+function linesText(state: StateBlock, from: number, to: number): string {
+  let last = to - 1;
+  while (last > from && state.isEmpty(last)) last--;
+  return state.src.slice(state.bMarks[from], state.eMarks[last]);
+}
+
+function lineText(state: StateBlock, line: number): string {
+  return state.src.slice(state.bMarks[line], state.eMarks[line]);
+}
+
+const commentPattern = /<!--[\s\S]*?-->/g;
+const tagPattern = /<\/?[A-Za-z][^>]*>/g;
+
+/** Converts one top-level token group (an open token through its close, or a leaf) to a block. */
+function toBlock(
+  state: StateBlock,
+  tokens: Token[],
+  first: number,
+  close: number,
+  format: MarkdownFormat,
+): Block | undefined {
+  const token = tokens[first]!;
+  const [from, to] = token.map!;
+  switch (token.type) {
+    case 'heading_open': {
+      const inline = tokens[first + 1]!;
+      return {
+        kind: 'heading',
+        text: linesText(state, from, to),
+        level: Number(token.tag.slice(1)),
+        title: headingTitle(inline.content, format),
+      };
+    }
+    case 'fence': {
+      const opener = lineText(state, from);
+      const last = to - 1 > from ? lineText(state, to - 1).trim() : '';
+      const mark = token.markup[0]!;
+      const closed = last.length >= token.markup.length && last === mark.repeat(last.length);
+      const indent = /^\s*/.exec(opener)![0];
+      return {
+        kind: 'code',
+        text: linesText(state, from, to),
+        opener,
+        closer: closed ? lineText(state, to - 1) : `${indent}${token.markup}`,
+      };
+    }
+    case 'code_block':
+      return { kind: 'code', text: linesText(state, from, to), opener: '', closer: '' };
+    case 'table_open':
+      return { kind: 'table', text: linesText(state, from, to), headerLines: 2 };
+    case 'hr':
+      return undefined;
+    case 'html_block': {
+      // Comments are invisible in the rendered page; a `#` line inside one is no heading. A block
+      // of nothing but tags (`<details>`, `</div>`, a centred logo) has no text to embed.
+      const text = linesText(state, from, to).replace(commentPattern, '');
+      if (text.replace(tagPattern, '').trim() === '') return undefined;
+      return { kind: 'prose', text: text.replace(/^\n+|\n+$/g, '') };
+    }
+    case 'bullet_list_open':
+    case 'ordered_list_open': {
+      const text = linesText(state, from, to);
+      const parts: Array<{ text: string; sep: string }> = [];
+      let previousEnd = state.bMarks[from]!;
+      for (let index = first + 1; index < close; index++) {
+        const item = tokens[index]!;
+        if (item.type !== 'list_item_open' || item.level !== 1 || !item.map) continue;
+        const itemText = linesText(state, item.map[0], item.map[1]);
+        const itemStart = state.bMarks[item.map[0]]!;
+        parts.push({ text: itemText, sep: state.src.slice(previousEnd, itemStart) });
+        previousEnd = itemStart + itemText.length;
+      }
+      return parts.length > 1 ? { kind: 'prose', text, parts } : { kind: 'prose', text };
+    }
+    default:
+      return { kind: 'prose', text: linesText(state, from, to) };
+  }
 }
 
 /**
- * Heading text as a reader sees it: links and images reduced to their text, emphasis, code ticks
- * and HTML tags dropped, whitespace collapsed (`[Salon](https://x) *(11am)*` -> `Salon (11am)`).
+ * The document's top-level blocks, lazily: headings (ATX and setext; not those nested in lists or
+ * quotes, nor `#` lines inside code, HTML comments or HTML blocks), prose (paragraphs, lists,
+ * quotes, HTML blocks without their comments), GFM tables and code (fenced or indented). Thematic
+ * breaks, HTML comments and link reference definitions carry no text and are left out. Text is the
+ * block's source, so a chunk reads like the document. Expects LF line endings.
  */
-export function cleanHeadingText(raw: string): string {
-  return raw
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/!?\[([^\]]*)\]\[[^\]]*\]/g, '$1')
-    .replace(/<[^>]+>/g, '')
-    .replace(/(\*{1,3}|`+|~~)(\S(?:.*?\S)?)\1/g, '$2')
-    .replace(/(^|\W)(_{1,3})(\S(?:.*?\S)?)\2(?!\w)/g, '$1$3')
-    .replace(/\s+/g, ' ')
-    .trim();
+export function* markdownBlocks(text: string, format: MarkdownFormat = 'markdown'): Generator<Block> {
+  const md = parsers[format];
+  const source = format === 'mdx' ? mdxToMarkdown(text) : text;
+  const clean = source.includes('\0') ? source.replace(/\0/g, '\uFFFD') : source;
+  const state = new md.block.State(clean, md, {}, []);
+  for (const tokens of topLevelTokens(state, md)) {
+    let index = 0;
+    while (index < tokens.length) {
+      const token = tokens[index]!;
+      let close = index;
+      if (token.nesting === 1) {
+        let depth = 0;
+        for (; close < tokens.length; close++) {
+          depth += tokens[close]!.nesting;
+          if (depth === 0) break;
+        }
+      }
+      if (token.level === 0 && token.map) {
+        const block = toBlock(state, tokens, index, close, format);
+        if (block) yield block;
+      }
+      index = close + 1;
+    }
+  }
 }
 
-/** The title of the first ATX heading of `level` outside code fences, if any. */
-export function findFirstHeading(text: string, level = 1): string | undefined {
-  let fence: Fence | undefined;
-  let start = 0;
-  while (start <= text.length) {
-    const end = text.indexOf('\n', start);
-    const line = text.slice(start, end === -1 ? text.length : end);
-    if (fence) {
-      if (closesFence(line, fence)) fence = undefined;
-    } else {
-      fence = openFence(line);
-      if (!fence) {
-        const heading = headingOf(line);
-        if (heading && heading.level === level && heading.title !== '') return heading.title;
-      }
-    }
-    if (end === -1) break;
-    start = end + 1;
+/** How to read a text given as `format`: Markdown that uses MDX syntax is read as MDX. */
+export function readingFormat(text: string, format: MarkdownFormat): MarkdownFormat {
+  return format === 'mdx' || looksLikeMdx(text) ? 'mdx' : 'markdown';
+}
+
+/**
+ * The title of the first top-level heading of `level` (ATX or setext) with text, read with the
+ * same rules as the chunker's sections: never a `#` line inside code or an HTML comment.
+ */
+export function findFirstHeading(
+  text: string,
+  level = 1,
+  format: MarkdownFormat = 'markdown',
+): string | undefined {
+  for (const block of markdownBlocks(text, readingFormat(text, format))) {
+    if (block.kind === 'heading' && block.level === level && block.title !== '') return block.title;
   }
   return undefined;
-}
-
-/**
- * Splits Markdown (LF line endings) into headings, paragraphs, GFM tables and fenced code blocks.
- * Blank lines separate paragraphs; ATX headings and fences also interrupt them. `#` lines inside a
- * fence are code, not headings. An unclosed fence runs to the end of the text. Setext headings and
- * indented code are kept as paragraph text.
- */
-export function parseBlocks(text: string): Block[] {
-  const lines = text.split('\n');
-  const blocks: Block[] = [];
-  let paragraph: string[] = [];
-  const flush = (): void => {
-    if (paragraph.length > 0) blocks.push({ kind: 'paragraph', text: paragraph.join('\n') });
-    paragraph = [];
-  };
-
-  let index = 0;
-  while (index < lines.length) {
-    const line = lines[index]!;
-    if (line.trim() === '') {
-      flush();
-      index++;
-      continue;
-    }
-    const fence = openFence(line);
-    if (fence) {
-      flush();
-      const body: string[] = [];
-      let closer: string | undefined;
-      index++;
-      while (index < lines.length) {
-        const inner = lines[index]!;
-        index++;
-        if (closesFence(inner, fence)) {
-          closer = inner;
-          break;
-        }
-        body.push(inner);
-      }
-      const all = closer === undefined ? [line, ...body] : [line, ...body, closer];
-      blocks.push({
-        kind: 'code',
-        text: trimTrailingBlankLines(all).join('\n'),
-        opener: line,
-        closer: closer ?? `${line.match(/^\s*/)![0]}${fence.char.repeat(fence.length)}`,
-        body: closer === undefined ? trimTrailingBlankLines(body) : body,
-      });
-      continue;
-    }
-    const heading = headingOf(line);
-    if (heading) {
-      flush();
-      blocks.push({ kind: 'heading', text: line.trim(), level: heading.level, title: heading.title });
-      index++;
-      continue;
-    }
-    if (isTableStart(line, lines[index + 1])) {
-      flush();
-      const rows = [line, lines[index + 1]!];
-      index += 2;
-      while (index < lines.length) {
-        const row = lines[index]!;
-        if (row.trim() === '' || headingOf(row) || openFence(row)) break;
-        rows.push(row);
-        index++;
-      }
-      blocks.push({ kind: 'table', text: rows.join('\n'), headerLines: 2 });
-      continue;
-    }
-    paragraph.push(line);
-    index++;
-  }
-  flush();
-  return blocks;
-}
-
-function trimTrailingBlankLines(lines: string[]): string[] {
-  let end = lines.length;
-  while (end > 0 && lines[end - 1]!.trim() === '') end--;
-  return end === lines.length ? lines : lines.slice(0, end);
 }

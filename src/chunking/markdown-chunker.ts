@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import { type Block, parseBlocks } from './markdown-blocks.js';
-import { type Segment, sentenceSegments, splitCode, splitProse, splitTable } from './split.js';
+import { type Block, markdownBlocks, readingFormat } from './markdown-blocks.js';
+import { Packer } from './packer.js';
+import type { Draft, Piece, Section } from './pieces.js';
 import { estimateTokens } from './tokens.js';
+
+/**
+ * Changes whenever the chunks of some input may change (boundaries, text, sections), so that a
+ * document chunked by an older chunker is re-embedded. `2`: CommonMark (markdown-it) block
+ * structure, MDX mode, minimum chunk size.
+ */
+export const CHUNKER_VERSION = '2';
 
 export interface Chunk {
   /** 0-based position in the document. */
@@ -14,36 +22,28 @@ export interface Chunk {
   contentHash: string;
   /** `estimateTokens(text)`; at most `chunkTokens` except for the rare cut of a row or word (see `chunkMarkdown`). */
   estimatedTokens: number;
+  /** Characters at the start of `text` repeated from the previous chunk (the overlap and its join); 0 for none. */
+  overlapChars: number;
 }
+
+/** `markdown` reads MDX when the text uses it (see `looksLikeMdx`); `plain` has paragraphs only. */
+export type ChunkFormat = 'markdown' | 'mdx' | 'plain';
 
 export interface ChunkOptions {
   /** Budget per chunk in estimated tokens, overlap included (default 512). */
   chunkTokens?: number;
   /** Tokens of the previous chunk's tail repeated at the start of the next one in the same section (default 64). */
   chunkOverlap?: number;
-  /** Sections smaller than this merge with the next one (default `chunkTokens / 8`). */
+  /** Chunks smaller than this join a neighbour (default 64, at most `chunkTokens / 2`); see `Packer`. */
   minChunkTokens?: number;
-  /** `plain`: no headings, fences or tables, only paragraphs (default `markdown`). */
-  format?: 'markdown' | 'plain';
+  /** Default `markdown`. */
+  format?: ChunkFormat;
 }
 
-type PieceKind = 'heading' | 'prose' | 'code' | 'table' | 'overlap';
-
-interface Piece extends Segment {
-  kind: PieceKind;
-  section: string;
-}
-
-interface SectionBlocks {
-  section: string;
-  blocks: Array<{ block: Block; tokens: number }>;
-  tokens: number;
-}
-
-function checkOptions(options: ChunkOptions): Required<Omit<ChunkOptions, 'format'>> {
+/** The options with their defaults, checked: one message shape, the option named. */
+export function resolveChunkOptions(options: ChunkOptions = {}): Required<ChunkOptions> {
   const chunkTokens = options.chunkTokens ?? 512;
   const chunkOverlap = options.chunkOverlap ?? 64;
-  const minChunkTokens = options.minChunkTokens ?? Math.floor(chunkTokens / 8);
   if (!Number.isInteger(chunkTokens) || chunkTokens < 16) {
     throw new UsageError(`Expected \`chunkTokens\` to be an integer of at least 16, got \`${chunkTokens}\``);
   }
@@ -52,257 +52,150 @@ function checkOptions(options: ChunkOptions): Required<Omit<ChunkOptions, 'forma
       `Expected \`chunkOverlap\` to be a non-negative integer below \`chunkTokens\` (${chunkTokens}), got \`${chunkOverlap}\``,
     );
   }
-  if (!Number.isInteger(minChunkTokens) || minChunkTokens < 0) {
+  const minChunkTokens = options.minChunkTokens ?? Math.min(64, Math.floor(chunkTokens / 2));
+  if (!Number.isInteger(minChunkTokens) || minChunkTokens < 0 || minChunkTokens > chunkTokens / 2) {
     throw new UsageError(
-      `Expected \`minChunkTokens\` to be a non-negative integer, got \`${minChunkTokens}\``,
+      `Expected \`minChunkTokens\` to be a non-negative integer of at most half of \`chunkTokens\` (${chunkTokens}), got \`${minChunkTokens}\``,
     );
   }
-  return { chunkTokens, chunkOverlap, minChunkTokens };
-}
-
-/** What joining a piece costs beyond the two pieces' own estimates (a `''` join may fuse two words). */
-function sepCost(sep: string): number {
-  if (sep === '') return 2;
-  return sep.includes('\n') ? 1 : 0;
-}
-
-function plainBlocks(text: string): Block[] {
-  return text
-    .split(/\n[ \t]*\n/)
-    .map((paragraph) => paragraph.replace(/^\n+|\n+$/g, ''))
-    .filter((paragraph) => paragraph.trim() !== '')
-    .map((paragraph) => ({ kind: 'paragraph', text: paragraph }));
-}
-
-/** Groups blocks under their heading path; a heading starts a section and belongs to it. */
-function sectionsOf(blocks: Block[]): SectionBlocks[] {
-  const sections: SectionBlocks[] = [];
-  const stack: Array<{ level: number; title: string }> = [];
-  let current: SectionBlocks | undefined;
-  for (const block of blocks) {
-    if (block.kind === 'heading') {
-      while (stack.length > 0 && stack[stack.length - 1]!.level >= block.level) stack.pop();
-      stack.push({ level: block.level, title: block.title });
-      const path = stack
-        .map((entry) => entry.title)
-        .filter((title) => title !== '')
-        .join(' > ');
-      current = { section: path, blocks: [], tokens: 0 };
-      sections.push(current);
-    } else if (!current) {
-      current = { section: '', blocks: [], tokens: 0 };
-      sections.push(current);
-    }
-    const tokens = estimateTokens(block.text);
-    current.blocks.push({ block, tokens });
-    current.tokens += tokens;
+  const format = options.format ?? 'markdown';
+  if (format !== 'markdown' && format !== 'mdx' && format !== 'plain') {
+    throw new UsageError(
+      `Expected \`format\` to be \`markdown\`, \`mdx\` or \`plain\`, got \`${String(format)}\``,
+    );
   }
-  return sections;
+  return { chunkTokens, chunkOverlap, minChunkTokens, format };
 }
 
-/** Tiny sections join the next one (the last joins the one before), so no chunk is a lone heading. */
-function mergeTiny(
-  sections: SectionBlocks[],
-  minChunkTokens: number,
-): Array<Array<{ block: Block; tokens: number; section: string }>> {
-  const units: Array<Array<{ block: Block; tokens: number; section: string }>> = [];
-  let unit: Array<{ block: Block; tokens: number; section: string }> = [];
-  let unitTokens = 0;
-  for (const section of sections) {
-    for (const entry of section.blocks) unit.push({ ...entry, section: section.section });
-    unitTokens += section.tokens;
-    if (unitTokens >= minChunkTokens) {
-      units.push(unit);
-      unit = [];
-      unitTokens = 0;
-    }
+function* plainBlocks(text: string): Generator<Block> {
+  const separator = /\n[ \t]*\n/g;
+  let start = 0;
+  for (;;) {
+    const match = separator.exec(text);
+    const end = match ? match.index : text.length;
+    const paragraph = text.slice(start, end).replace(/^\n+|\n+$/g, '');
+    if (paragraph.trim() !== '') yield { kind: 'prose', text: paragraph };
+    if (!match) return;
+    start = match.index + match[0].length;
+    separator.lastIndex = start;
   }
-  if (unit.length > 0) {
-    const last = units[units.length - 1];
-    if (last) last.push(...unit);
-    else units.push(unit);
-  }
-  return units;
-}
-
-/** A unit's blocks as pieces no larger than a chunk can hold; only blocks over the budget are cut. */
-function piecesOf(
-  unit: Array<{ block: Block; tokens: number; section: string }>,
-  chunkTokens: number,
-  pieceBudget: number,
-): Piece[] {
-  const pieces: Piece[] = [];
-  for (const { block, tokens, section } of unit) {
-    const kind: PieceKind = block.kind === 'paragraph' ? 'prose' : block.kind;
-    if (tokens <= chunkTokens) {
-      pieces.push({ text: block.text, sep: '\n\n', tokens, kind, section });
-    } else if (block.kind === 'code') {
-      for (const text of splitCode(block, pieceBudget)) {
-        pieces.push({ text, sep: '\n\n', tokens: estimateTokens(text), kind: 'code', section });
-      }
-    } else if (block.kind === 'table') {
-      for (const piece of splitTable(block, pieceBudget)) pieces.push({ ...piece, section });
-    } else {
-      for (const segment of splitProse(block.text, pieceBudget, '\n\n'))
-        pieces.push({ ...segment, kind: 'prose', section });
-    }
-  }
-  return pieces;
-}
-
-/** The words at the end of `text` that fit in `budget` tokens, or `undefined` when the last word alone does not. */
-function tailWords(text: string, budget: number): Segment | undefined {
-  const parts = text.split(/(\s+)/);
-  let used = 0;
-  let start = parts.length;
-  for (let index = parts.length - 1; index >= 0; index -= 2) {
-    const tokens = estimateTokens(parts[index]!) + (parts[index + 1]?.includes('\n') ? 1 : 0);
-    if (used + tokens > budget) break;
-    used += tokens;
-    start = index;
-  }
-  if (start >= parts.length) return undefined;
-  const tail = parts.slice(start).join('');
-  return tail.trim() === '' ? undefined : { text: tail, sep: '', tokens: estimateTokens(tail) };
-}
-
-/** The tail of a chunk's prose, up to `budget` tokens, cut at a sentence or line (between words when the last sentence is longer). */
-function overlapOf(pieces: readonly Piece[], budget: number): Piece | undefined {
-  if (budget <= 0) return undefined;
-  const section = pieces[pieces.length - 1]!.section;
-  const tail: Segment[] = [];
-  let used = 0;
-  let nextSep = '';
-  for (let index = pieces.length - 1; index >= 0; index--) {
-    const piece = pieces[index]!;
-    if (piece.kind !== 'prose') break;
-    const segments = sentenceSegments(piece.text);
-    if (segments[0]) segments[0].sep = piece.sep;
-    for (let inner = segments.length - 1; inner >= 0; inner--) {
-      const segment = segments[inner]!;
-      const cost = segment.tokens + (tail.length > 0 ? sepCost(nextSep) : 0);
-      if (used + cost > budget) {
-        if (tail.length === 0) {
-          const words = tailWords(segment.text, budget);
-          if (!words) return undefined;
-          tail.push(words);
-        }
-        return joinTail(tail, section);
-      }
-      tail.push(segment);
-      used += cost;
-      nextSep = segment.sep;
-    }
-  }
-  return tail.length > 0 ? joinTail(tail, section) : undefined;
-}
-
-function joinTail(reversed: Segment[], section: string): Piece {
-  let text = reversed[reversed.length - 1]!.text;
-  for (let index = reversed.length - 2; index >= 0; index--)
-    text += reversed[index]!.sep + reversed[index]!.text;
-  return { text, sep: '', tokens: estimateTokens(text), kind: 'overlap', section };
-}
-
-/** The section whose pieces weigh most in the chunk (the first on a tie); overlap does not count. */
-function sectionOf(pieces: readonly Piece[]): string {
-  const weights = new Map<string, number>();
-  for (const piece of pieces) {
-    if (piece.kind !== 'overlap')
-      weights.set(piece.section, (weights.get(piece.section) ?? 0) + piece.tokens + 1);
-  }
-  let best = pieces[0]?.section ?? '';
-  let bestWeight = -1;
-  for (const [section, weight] of weights) {
-    if (weight > bestWeight) {
-      best = section;
-      bestWeight = weight;
-    }
-  }
-  return best;
-}
-
-function packUnit(
-  pieces: Piece[],
-  chunkTokens: number,
-  chunkOverlap: number,
-  emit: (pieces: Piece[]) => void,
-): void {
-  let current: Piece[] = [];
-  let used = 0;
-  const add = (piece: Piece): void => {
-    if (current.length > 0 && used + sepCost(piece.sep) + piece.tokens > chunkTokens) {
-      // Trailing headings move on with the text they introduce.
-      const carried: Piece[] = [];
-      while (
-        current[current.length - 1]!.kind === 'heading' &&
-        current.slice(0, -1).some((entry) => entry.kind !== 'heading' && entry.kind !== 'overlap')
-      ) {
-        carried.unshift(current.pop()!);
-      }
-      emit(current);
-      const previous = current;
-      current = [];
-      used = 0;
-      if (carried.length === 0 && piece.kind !== 'heading') {
-        const overlap = overlapOf(previous, chunkOverlap);
-        if (
-          overlap &&
-          overlap.section === piece.section &&
-          overlap.tokens + sepCost(piece.sep) + piece.tokens <= chunkTokens
-        ) {
-          current.push(overlap);
-          used = overlap.tokens;
-        }
-      }
-      if (carried.length > 0) {
-        for (const entry of carried) add(entry);
-        add(piece);
-        return;
-      }
-    }
-    used += (current.length > 0 ? sepCost(piece.sep) : 0) + piece.tokens;
-    current.push(piece);
-  };
-  for (const piece of pieces) add(piece);
-  if (current.length > 0) emit(current);
 }
 
 /**
- * Cuts Markdown into chunks of at most `chunkTokens` estimated tokens, following its structure:
- * - sections by ATX heading (`#` lines inside code fences are code), each chunk labelled with its
- *   heading path; a section never shares a chunk with the next unless one of them is tiny
- *   (under `minChunkTokens`), in which case they merge and the chunk takes the path of the section
- *   that weighs most in it;
- * - a section over the budget is cut between blocks (paragraphs, lists, tables, code), a block over
- *   the budget between sentences and lines, and a sentence over it between words;
+ * The chunk's section: the one that holds two thirds of its text (headings weigh nothing, so a
+ * parent heading carried along does not count), else the closest heading common to all of them.
+ */
+function sectionOf(pieces: readonly Piece[]): string {
+  const weights = new Map<Section, number>();
+  let total = 0;
+  for (const piece of pieces) {
+    if (piece.kind === 'overlap') continue;
+    const weight = piece.kind === 'heading' ? 0 : piece.tokens + 1;
+    weights.set(piece.section, (weights.get(piece.section) ?? 0) + weight);
+    total += weight;
+  }
+  for (const [section, weight] of weights) if (weight * 3 >= total * 2) return section.path;
+  const sections = [...weights.keys()];
+  for (let candidate: Section | undefined = sections[0]; candidate; candidate = candidate.parent) {
+    if (sections.every((section) => isUnder(section, candidate))) return candidate.path;
+  }
+  return '';
+}
+
+function isUnder(section: Section, ancestor: Section): boolean {
+  for (let cursor: Section | undefined = section; cursor; cursor = cursor.parent)
+    if (cursor === ancestor) return true;
+  return false;
+}
+
+/** Feeds the packer piece by piece, tracking the heading path; yields after each piece. */
+function* feedMarkdown(
+  format: 'markdown' | 'mdx',
+  text: string,
+  packer: Packer,
+  preamble: Section,
+): Generator<void> {
+  const stack: Array<{ level: number; title: string; section: Section }> = [];
+  for (const block of markdownBlocks(text, format)) {
+    if (block.kind === 'heading') {
+      while (stack.length > 0 && stack[stack.length - 1]!.level >= block.level) stack.pop();
+      const path = [...stack.map((entry) => entry.title), block.title]
+        .filter((title) => title !== '')
+        .join(' > ');
+      const section: Section = { path, parent: stack[stack.length - 1]?.section, hasHeading: true };
+      stack.push({ level: block.level, title: block.title, section });
+      packer.heading(block, section);
+      yield;
+    } else {
+      for (const piece of packer.piecesOf(block, preamble)) {
+        packer.place(piece);
+        yield;
+      }
+    }
+  }
+}
+
+/**
+ * Cuts Markdown into chunks of at most `chunkTokens` estimated tokens, lazily, following its
+ * CommonMark structure (markdown-it; see `markdownBlocks`) and the packing rules of `Packer`:
+ * - each chunk is labelled with its heading path (ATX and setext headings; `#` lines inside code,
+ *   HTML comments and HTML blocks are not headings; MDX components do not hide headings);
  * - a fenced code block or table is never cut unless it alone is over the budget; then it is cut
  *   between lines/rows, each piece repeating the fences (or the header rows);
- * - each chunk after the first in a section starts with up to `chunkOverlap` tokens of the previous
- *   chunk's closing prose, cut at a sentence or line (no overlap after code or a table).
- * Deterministic; linear in the text's length. CRLF is read as LF.
+ * - prose over the budget is cut between list items, sentences and lines, and a sentence between words;
+ * - MDX (`format: 'mdx'`, or Markdown that uses it) is read as the page shows it: no `import`/`export`,
+ *   no component tags or expressions, their text kept (see `mdxToMarkdown`).
+ * Memory: the text, plus one window of parsed blocks and the chunks being packed; chunks are
+ * yielded as soon as they are final. Deterministic. CRLF is read as LF.
  */
-export function chunkMarkdown(text: string, options: ChunkOptions = {}): Chunk[] {
-  const { chunkTokens, chunkOverlap, minChunkTokens } = checkOptions(options);
+export function iterateChunks(text: string, options: ChunkOptions = {}): Generator<Chunk> {
+  return generateChunks(text, resolveChunkOptions(options));
+}
+
+function* generateChunks(text: string, options: Required<ChunkOptions>): Generator<Chunk> {
   const normalised = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
-  const blocks = options.format === 'plain' ? plainBlocks(normalised) : parseBlocks(normalised);
-  const pieceBudget = chunkTokens - Math.min(chunkOverlap, Math.floor(chunkTokens / 2));
-  const chunks: Chunk[] = [];
-  const emit = (pieces: Piece[]): void => {
-    let body = pieces[0]!.text;
-    for (let index = 1; index < pieces.length; index++) body += pieces[index]!.sep + pieces[index]!.text;
-    chunks.push({
-      chunkIndex: chunks.length,
-      text: body,
-      section: sectionOf(pieces),
-      contentHash: createHash('sha256').update(body).digest('hex'),
-      estimatedTokens: estimateTokens(body),
-    });
+  const ready: Draft[] = [];
+  const packer = new Packer(options, (draft) => ready.push(draft));
+  const preamble: Section = { path: '', parent: undefined, hasHeading: false };
+  let chunkIndex = 0;
+  const drain = function* (): Generator<Chunk> {
+    for (const draft of ready) yield toChunk(draft, chunkIndex++);
+    ready.length = 0;
   };
-  for (const unit of mergeTiny(sectionsOf(blocks), minChunkTokens)) {
-    packUnit(piecesOf(unit, chunkTokens, pieceBudget), chunkTokens, chunkOverlap, emit);
+  if (options.format === 'plain') {
+    for (const block of plainBlocks(normalised)) {
+      for (const piece of packer.piecesOf(block, preamble)) {
+        packer.place(piece);
+        if (ready.length > 0) yield* drain();
+      }
+    }
+  } else {
+    const format = readingFormat(normalised, options.format);
+    for (const _ of feedMarkdown(format, normalised, packer, preamble)) if (ready.length > 0) yield* drain();
   }
-  return chunks;
+  packer.end();
+  yield* drain();
+}
+
+function toChunk(draft: Draft, chunkIndex: number): Chunk {
+  const pieces = draft.pieces;
+  let body = pieces[0]!.text;
+  for (let index = 1; index < pieces.length; index++) body += pieces[index]!.sep + pieces[index]!.text;
+  const overlapChars =
+    pieces[0]!.kind === 'overlap' && pieces.length > 1 ? pieces[0]!.text.length + pieces[1]!.sep.length : 0;
+  return {
+    chunkIndex,
+    text: body,
+    section: sectionOf(pieces),
+    contentHash: createHash('sha256').update(body).digest('hex'),
+    estimatedTokens: estimateTokens(body),
+    overlapChars,
+  };
+}
+
+/** `iterateChunks` as an array. */
+export function chunkMarkdown(text: string, options: ChunkOptions = {}): Chunk[] {
+  return [...iterateChunks(text, options)];
 }
 
 /** `chunkMarkdown` for text without Markdown structure: paragraphs only, every section `''`. */

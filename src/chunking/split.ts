@@ -1,6 +1,11 @@
 import type { Block } from './markdown-blocks.js';
 import { estimateTokens } from './tokens.js';
 
+/**
+ * Cutting text that is over a budget. Every cutter is a generator that walks its text once, so a
+ * 20 MB paragraph or code block is cut with memory for one piece at a time, not for all of them.
+ */
+
 /** A piece of text with the whitespace that stood before it in the original (`''` inside a word). */
 export interface Segment {
   text: string;
@@ -10,39 +15,42 @@ export interface Segment {
 }
 
 // Sentence ends: punctuation (+ closing quotes/brackets) then spaces; a line break; a CJK full stop.
-const boundary = /([.!?]["')\]\u201d\u2019]*)([ \t]+)(?=\S)|(\n)|([\u3002\uff01\uff1f])/g;
+const boundaryPattern = /([.!?]["')\]\u201d\u2019]*)([ \t]+)(?=\S)|(\n)|([\u3002\uff01\uff1f])/g;
 
 /**
  * Splits prose into sentences and lines, keeping the separators, so that joining
  * `segments[i].sep + segments[i].text` gives the text back. The first segment's sep is `''`.
  */
-export function sentenceSegments(text: string): Segment[] {
-  const segments: Segment[] = [];
+export function* sentenceSegments(text: string): Generator<Segment> {
+  const boundary = new RegExp(boundaryPattern.source, 'g');
   let start = 0;
   let sep = '';
-  const push = (end: number, next: number, nextSep: string): void => {
+  let first = true;
+  let pending: Segment | undefined;
+  const take = (end: number, next: number, nextSep: string): Segment | undefined => {
     const piece = text.slice(start, end);
-    if (piece !== '') {
-      segments.push({ text: piece, sep: segments.length === 0 ? '' : sep, tokens: estimateTokens(piece) });
-      sep = nextSep;
-    } else if (segments.length > 0) {
-      sep += nextSep;
-    }
     start = next;
+    if (piece !== '') {
+      const segment = { text: piece, sep: first ? '' : sep, tokens: estimateTokens(piece) };
+      first = false;
+      sep = nextSep;
+      return segment;
+    }
+    if (!first) sep += nextSep;
+    return undefined;
   };
-  boundary.lastIndex = 0;
   for (let match = boundary.exec(text); match !== null; match = boundary.exec(text)) {
     if (match[1] !== undefined) {
-      const end = match.index + match[1].length;
-      push(end, match.index + match[0].length, match[2]!);
+      pending = take(match.index + match[1].length, match.index + match[0].length, match[2]!);
     } else if (match[3] !== undefined) {
-      push(match.index, match.index + 1, '\n');
+      pending = take(match.index, match.index + 1, '\n');
     } else {
-      push(match.index + 1, match.index + 1, '');
+      pending = take(match.index + 1, match.index + 1, '');
     }
+    if (pending) yield pending;
   }
-  push(text.length, text.length, '');
-  return segments;
+  pending = take(text.length, text.length, '');
+  if (pending) yield pending;
 }
 
 /** Never cut between the two halves of a surrogate pair. */
@@ -52,10 +60,10 @@ function safeCut(text: string, at: number): number {
 }
 
 /** Slices one overlong word into pieces of at most `budget` tokens; linear in the word's length. */
-function sliceWord(word: string, budget: number, firstSep: string): Segment[] {
-  const pieces: Segment[] = [];
+function* sliceWord(word: string, budget: number, firstSep: string): Generator<Segment> {
   const target = Math.max(1, Math.floor((budget * word.length) / Math.max(1, estimateTokens(word))));
   let start = 0;
+  let first = true;
   while (start < word.length) {
     let length = Math.min(target, word.length - start);
     let text = word.slice(start, start + length);
@@ -70,145 +78,170 @@ function sliceWord(word: string, budget: number, firstSep: string): Segment[] {
       text = text.slice(0, cut);
       tokens = estimateTokens(text);
     }
-    pieces.push({ text, sep: pieces.length === 0 ? firstSep : '', tokens });
+    yield { text, sep: first ? firstSep : '', tokens };
+    first = false;
     start += cut;
   }
-  return pieces;
 }
 
 /**
  * The last resort: cuts text at whitespace into pieces of at most `budget` tokens, and a word
  * longer than that into slices. The first piece carries `firstSep`.
  */
-export function hardSplit(text: string, budget: number, firstSep = ''): Segment[] {
-  const pieces: Segment[] = [];
-  const words = text.split(/(\s+)/);
+export function* hardSplit(text: string, budget: number, firstSep = ''): Generator<Segment> {
+  const words = /(\s*)(\S+)/g;
   let current = '';
   let currentTokens = 0;
   let currentSep = firstSep;
-  let pendingSpace = '';
-  const flush = (nextSep: string): void => {
-    if (current !== '') pieces.push({ text: current, sep: currentSep, tokens: currentTokens });
-    current = '';
-    currentTokens = 0;
-    currentSep = nextSep;
-  };
-  for (let index = 0; index < words.length; index++) {
-    const part = words[index]!;
-    if (index % 2 === 1) {
-      pendingSpace = part;
-      continue;
-    }
-    if (part === '') continue;
-    const tokens = estimateTokens(part);
-    const spaceTokens = pendingSpace.includes('\n') ? 1 : 0;
+  for (let match = words.exec(text); match !== null; match = words.exec(text)) {
+    const space = match[1]!;
+    const word = match[2]!;
+    const tokens = estimateTokens(word);
+    const spaceTokens = space.includes('\n') ? 1 : 0;
     if (tokens > budget) {
-      flush(current === '' ? currentSep : pendingSpace);
-      const slices = sliceWord(part, budget, currentSep);
-      pieces.push(...slices.slice(0, -1));
-      const last = slices[slices.length - 1]!;
-      current = last.text;
-      currentTokens = last.tokens;
-      currentSep = last.sep;
+      if (current !== '') yield { text: current, sep: currentSep, tokens: currentTokens };
+      const sep = current === '' ? currentSep : space;
+      current = '';
+      let last: Segment | undefined;
+      for (const slice of sliceWord(word, budget, sep)) {
+        if (last) yield last;
+        last = slice;
+      }
+      current = last!.text;
+      currentTokens = last!.tokens;
+      currentSep = last!.sep;
     } else if (current === '') {
-      current = part;
+      current = word;
       currentTokens = tokens;
     } else if (currentTokens + spaceTokens + tokens > budget) {
-      flush(pendingSpace);
-      current = part;
+      yield { text: current, sep: currentSep, tokens: currentTokens };
+      current = word;
       currentTokens = tokens;
+      currentSep = space;
     } else {
-      current += pendingSpace + part;
+      current += space + word;
       currentTokens += spaceTokens + tokens;
     }
-    pendingSpace = '';
   }
-  flush('');
-  return pieces;
+  if (current !== '') yield { text: current, sep: currentSep, tokens: currentTokens };
 }
 
 /** Prose over the budget: sentence and line segments, each cut further when still too long. */
-export function splitProse(text: string, budget: number, firstSep: string): Segment[] {
-  const segments: Segment[] = [];
+export function* splitProse(text: string, budget: number, firstSep: string): Generator<Segment> {
+  let first = true;
   for (const segment of sentenceSegments(text)) {
-    const sep = segments.length === 0 ? firstSep : segment.sep;
-    if (segment.tokens <= budget) segments.push({ ...segment, sep });
-    else segments.push(...hardSplit(segment.text, budget, sep));
+    const sep = first ? firstSep : segment.sep;
+    first = false;
+    if (segment.tokens <= budget) yield { ...segment, sep };
+    else yield* hardSplit(segment.text, budget, sep);
   }
-  return segments;
+}
+
+/** The lines of `text` from line `from` (0-based) up to but not including `skipLast` lines from the end. */
+function* linesOf(text: string, from: number, skipLast: number): Generator<string> {
+  let end = text.length;
+  for (let count = 0; count < skipLast; count++) end = Math.max(0, text.lastIndexOf('\n', end - 1));
+  let start = 0;
+  for (let count = 0; count < from && start <= end; count++) {
+    const next = text.indexOf('\n', start);
+    start = next === -1 ? end + 1 : next + 1;
+  }
+  while (start <= end && start < text.length) {
+    const next = text.indexOf('\n', start);
+    const stop = next === -1 || next > end ? end : next;
+    yield text.slice(start, stop);
+    start = stop + 1;
+  }
 }
 
 /**
- * A fenced code block over the budget, cut between lines into pieces that each repeat the opening
- * and closing fence, so every piece is still a valid fence. A single line over the budget is cut too.
+ * A code block over the budget, cut between lines into pieces that each repeat the opening and
+ * closing fence, so every piece is still a valid fence (indented code has no fences to repeat).
+ * A single line over the budget is cut too. The first piece fits `firstBudget`, the rest `budget`.
  */
-export function splitCode(block: Extract<Block, { kind: 'code' }>, budget: number): string[] {
-  const overhead = estimateTokens(block.opener) + estimateTokens(block.closer) + 2;
-  const lineBudget = budget - overhead;
-  if (lineBudget < 4) return hardSplit(block.text, budget).map((segment) => segment.text);
-  const pieces: string[] = [];
+export function* splitCode(
+  block: Extract<Block, { kind: 'code' }>,
+  budget: number,
+  firstBudget = budget,
+): Generator<string> {
+  const fenced = block.opener !== '';
+  const overhead = fenced ? estimateTokens(block.opener) + estimateTokens(block.closer) + 2 : 0;
+  if (budget - overhead < 4) {
+    for (const segment of hardSplit(block.text, budget)) yield segment.text;
+    return;
+  }
+  let lineBudget = firstBudget - overhead < 4 ? budget - overhead : firstBudget - overhead;
+  const closed = fenced && block.text.endsWith(`\n${block.closer}`);
   let lines: string[] = [];
   let used = 0;
-  const flush = (): void => {
-    if (lines.length > 0) pieces.push([block.opener, ...lines, block.closer].join('\n'));
-    lines = [];
-    used = 0;
-  };
-  for (const line of block.body) {
+  const piece = (): string => (fenced ? [block.opener, ...lines, block.closer] : lines).join('\n');
+  const body = linesOf(block.text, fenced ? 1 : 0, closed ? 1 : 0);
+  for (const line of body) {
     const tokens = estimateTokens(line) + 1;
     if (tokens - 1 > lineBudget) {
-      for (const part of hardSplit(line, lineBudget - 1)) {
-        if (used + part.tokens + 1 > lineBudget) flush();
+      for (const part of hardSplit(line, Math.max(1, lineBudget - 1))) {
+        if (used + part.tokens + 1 > lineBudget && lines.length > 0) {
+          yield piece();
+          lines = [];
+          used = 0;
+          lineBudget = Math.max(4, budget - overhead);
+        }
         lines.push(part.text);
         used += part.tokens + 1;
       }
       continue;
     }
-    if (used + tokens > lineBudget && lines.length > 0) flush();
+    if (used + tokens > lineBudget && lines.length > 0) {
+      yield piece();
+      lines = [];
+      used = 0;
+      lineBudget = budget - overhead;
+    }
     lines.push(line);
     used += tokens;
   }
-  flush();
-  return pieces;
+  if (lines.length > 0) yield piece();
 }
 
 /**
  * A table over the budget, cut between rows into tables that each repeat the header and delimiter
  * rows. Returns `kind: 'prose'` segments when the header alone leaves no room, or for a single row
- * over the budget (the only case where a table is broken).
+ * over the budget (the only case where a table is broken). The first piece fits `firstBudget`.
  */
-export function splitTable(
+export function* splitTable(
   block: Extract<Block, { kind: 'table' }>,
   budget: number,
-): Array<Segment & { kind: 'table' | 'prose' }> {
-  const rows = block.text.split('\n');
-  const header = rows.slice(0, block.headerLines).join('\n');
-  const rowBudget = budget - estimateTokens(header) - 1;
-  if (rowBudget < 8) {
-    return splitProse(block.text, budget, '\n\n').map((segment) => ({ ...segment, kind: 'prose' as const }));
+  firstBudget = budget,
+): Generator<Segment & { kind: 'table' | 'prose' }> {
+  const header = [...linesOf(block.text, 0, 0)].slice(0, block.headerLines).join('\n');
+  const headerTokens = estimateTokens(header) + 1;
+  let rowBudget = firstBudget - headerTokens < 8 ? budget - headerTokens : firstBudget - headerTokens;
+  if (budget - headerTokens < 8) {
+    for (const segment of splitProse(block.text, budget, '\n\n')) yield { ...segment, kind: 'prose' };
+    return;
   }
-  const pieces: Array<Segment & { kind: 'table' | 'prose' }> = [];
-  let current: string[] = [];
+  let rows: string[] = [];
   let used = 0;
-  const flush = (): void => {
-    if (current.length > 0) {
-      const text = [header, ...current].join('\n');
-      pieces.push({ text, sep: '\n\n', tokens: estimateTokens(text), kind: 'table' });
-    }
-    current = [];
+  const flush = (): (Segment & { kind: 'table' }) | undefined => {
+    if (rows.length === 0) return undefined;
+    const text = [header, ...rows].join('\n');
+    rows = [];
     used = 0;
+    rowBudget = budget - headerTokens;
+    return { text, sep: '\n\n', tokens: estimateTokens(text), kind: 'table' };
   };
-  for (const row of rows.slice(block.headerLines)) {
+  for (const row of linesOf(block.text, block.headerLines, 0)) {
     const tokens = estimateTokens(row) + 1;
-    if (tokens > rowBudget) {
-      flush();
-      for (const part of hardSplit(row, budget, '\n\n')) pieces.push({ ...part, kind: 'prose' });
+    if (tokens > budget - headerTokens) {
+      const flushed = flush();
+      if (flushed) yield flushed;
+      for (const part of hardSplit(row, budget, '\n\n')) yield { ...part, kind: 'prose' };
       continue;
     }
-    if (used + tokens > rowBudget) flush();
-    current.push(row);
+    if (used + tokens > rowBudget && rows.length > 0) yield flush()!;
+    rows.push(row);
     used += tokens;
   }
-  flush();
-  return pieces;
+  const last = flush();
+  if (last) yield last;
 }

@@ -38,6 +38,12 @@ export const ingestFlags = {
     nonNegativeInt('--chunk-overlap'),
     { config: 'ingest.chunkOverlap' },
   ),
+  minChunkTokens: flag.parsed(
+    '--min-chunk-tokens <n>',
+    'smaller chunks merge with a neighbour (default: 64, at most half of --chunk-tokens)',
+    nonNegativeInt('--min-chunk-tokens'),
+    { config: 'ingest.minChunkTokens' },
+  ),
   embedConcurrency: flag.parsed(
     '--embed-concurrency <n>',
     'TEI requests in flight (default: 4)',

@@ -116,6 +116,8 @@ const ingestSchema = z.strictObject({
   maxRetries: nonNegativeInt.default(6),
   chunkTokens: positiveInt.min(16).default(512),
   chunkOverlap: nonNegativeInt.default(64),
+  /** Chunks smaller than this merge with a neighbour; default 64, or half of `chunkTokens` when that is less. */
+  minChunkTokens: nonNegativeInt.optional(),
   textField: z.string().min(1).default('text'),
   idField: z.string().min(1).default('id'),
   maxLineBytes: positiveInt.default(8 * 1024 * 1024),

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
+import { CHUNKER_VERSION } from '../chunking/markdown-chunker.js';
 import type { SourceDocument } from '../sources/document.js';
-
-/** Chunk boundaries and texts change when this does: part of every text document's fingerprint. */
-export const chunkerVersion = '1';
 
 /** What, besides a document's own content, decides the points it becomes. */
 export interface FingerprintSettings {
   chunkTokens: number;
   chunkOverlap: number;
+  minChunkTokens: number;
   /** The model the collection's vectors are made with, and their size: `Qwen/Qwen3-Embedding-0.6B@1024`. */
   model: string;
 }
@@ -23,8 +22,8 @@ export function fingerprint(document: SourceDocument, settings: FingerprintSetti
   const hash = createHash('sha256').update(document.docHash);
   if (!document.vector) {
     hash.update(
-      `\0chunker=${chunkerVersion};tokens=${settings.chunkTokens};overlap=${settings.chunkOverlap};` +
-        `model=${settings.model}`,
+      `\0chunker=${CHUNKER_VERSION};tokens=${settings.chunkTokens};overlap=${settings.chunkOverlap};` +
+        `min=${settings.minChunkTokens};model=${settings.model}`,
     );
   }
   return hash.digest('hex');

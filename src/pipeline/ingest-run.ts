@@ -1,3 +1,4 @@
+import { resolveChunkOptions } from '../chunking/markdown-chunker.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage, TabootError } from '../errors.js';
 import { formatProblem, type SourceDocument, type SourceProblem } from '../sources/document.js';
@@ -24,6 +25,9 @@ export interface IngestEvents {
  * kept for `--failed-out`, so that no stage can lose one without a trace.
  */
 export class IngestRun {
+  /** The chunk settings, checked (a bad combination is a usage error before anything is read). */
+  readonly chunking: { chunkTokens: number; chunkOverlap: number; minChunkTokens: number };
+
   constructor(
     readonly config: Config,
     readonly stats: IngestStats,
@@ -32,7 +36,10 @@ export class IngestRun {
     readonly signal: AbortSignal,
     private readonly onError: 'skip' | 'fail',
     readonly failedOut: FailedChunkWriter | undefined,
-  ) {}
+  ) {
+    const { chunkTokens, chunkOverlap, minChunkTokens } = resolveChunkOptions(config.ingest);
+    this.chunking = { chunkTokens, chunkOverlap, minChunkTokens };
+  }
 
   /** Bad input: counted, reported, and fatal with `--on-error fail`. */
   problem(problem: SourceProblem): void {

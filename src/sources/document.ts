@@ -29,7 +29,7 @@ export type ReadEvent =
   | { kind: 'problem'; problem: SourceProblem };
 
 /** How the chunker should read a document's text. */
-export type TextFormat = 'markdown' | 'plain';
+export type TextFormat = 'markdown' | 'mdx' | 'plain';
 
 /** One document as read from disk, before chunking. */
 export interface SourceDocument {
@@ -46,7 +46,10 @@ export interface SourceDocument {
    * into Markdown. Exactly `''` when the document is empty (blank text is never kept as blanks).
    */
   text: string;
-  /** `markdown` for Markdown, HTML (read into Markdown) and JSONL (whose text is often Markdown), `plain` for the rest. */
+  /**
+   * `mdx` for .mdx, `markdown` for Markdown, HTML (read into Markdown) and JSONL (whose text is
+   * often Markdown), `plain` for the rest.
+   */
   format: TextFormat;
   /**
    * Front matter, HTML `<meta>` fields or the JSONL line's extra fields. `created_at` and `date`

@@ -145,16 +145,17 @@ export async function readMarkdownFile(
     });
   }
 
+  const format = file.relative.toLowerCase().endsWith('.mdx') ? 'mdx' : 'markdown';
   const document: SourceDocument = {
     docId,
     source: sourceNameFor(file.root),
     file: file.relative,
     text: body,
-    format: 'markdown',
+    format,
     metadata,
     docHash: computeDocHash(body, metadata),
   };
-  const title = titleOf(metadata.title) ?? findFirstHeading(body, 1);
+  const title = titleOf(metadata.title) ?? findFirstHeading(body, 1, format);
   if (title !== undefined) document.title = title;
   events.push({ kind: 'document', document });
   return events;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanHeadingText, parseBlocks } from '../../src/chunking/markdown-blocks.js';
+import { headingTitle, markdownBlocks } from '../../src/chunking/markdown-blocks.js';
 import { chunkMarkdown, chunkText } from '../../src/chunking/markdown-chunker.js';
 import { estimateTokens } from '../../src/chunking/tokens.js';
 import { UsageError } from '../../src/errors.js';
@@ -65,7 +65,7 @@ describe('chunkMarkdown', () => {
     const chunks = chunkMarkdown(text, { minChunkTokens: 0 });
     expect(chunks).toHaveLength(1);
     expect(chunks[0]!.section).toBe('Real');
-    expect(parseBlocks(text).filter((block) => block.kind === 'heading')).toHaveLength(1);
+    expect([...markdownBlocks(text)].filter((block) => block.kind === 'heading')).toHaveLength(1);
   });
 
   it('keeps every chunk within the token budget and splits long sections at paragraphs, then sentences', () => {
@@ -169,14 +169,16 @@ describe('chunkMarkdown', () => {
     expect(new Set(sentences).size).toBe(sentences.length);
   });
 
-  it('merges tiny sections with their neighbour and labels the chunk by the section that weighs most', () => {
+  it('merges small sections with their neighbour and labels the chunk by the section that holds most of it', () => {
     const text = ['# Title', '## Tiny', 'Short.', '## Big', prose(10)].join('\n\n');
     const chunks = chunkMarkdown(text, { chunkTokens: 512, chunkOverlap: 0 });
     expect(chunks).toHaveLength(1);
     expect(chunks[0]!.text.startsWith('# Title\n\n## Tiny\n\nShort.\n\n## Big')).toBe(true);
     expect(chunks[0]!.section).toBe('Title > Big');
+    // Without a minimum, only the heading with no text of its own moves on with the next section.
     const separate = chunkMarkdown(text, { chunkTokens: 512, chunkOverlap: 0, minChunkTokens: 0 });
-    expect(separate.map((chunk) => chunk.section)).toEqual(['Title', 'Title > Tiny', 'Title > Big']);
+    expect(separate.map((chunk) => chunk.section)).toEqual(['Title > Tiny', 'Title > Big']);
+    expect(separate[0]!.text).toBe('# Title\n\n## Tiny\n\nShort.');
   });
 
   it('merges a tiny last section into the one before', () => {
@@ -188,10 +190,12 @@ describe('chunkMarkdown', () => {
   });
 
   it('keeps a heading with the text it introduces instead of ending a chunk with it', () => {
-    const text = ['# Doc', prose(9), '## Next', prose(9, 100)].join('\n\n');
-    const chunks = chunkMarkdown(text, { chunkTokens: 150, chunkOverlap: 0, minChunkTokens: 200 });
+    const text = ['# Doc', prose(5), '## Next', prose(14, 100)].join('\n\n');
+    const chunks = chunkMarkdown(text, { chunkTokens: 150, chunkOverlap: 0, minChunkTokens: 60 });
+    expect(chunks.length).toBeGreaterThan(1);
     for (const chunk of chunks) expect(chunk.text.trimEnd().endsWith('## Next')).toBe(false);
-    expect(chunks.some((chunk) => chunk.text.startsWith('## Next\n\nSentence 100'))).toBe(true);
+    const withHeading = chunks.find((chunk) => chunk.text.includes('## Next'))!;
+    expect(withHeading.text).toContain('## Next\n\nSentence 100 ');
   });
 
   it('hashes chunk text with sha256 and is deterministic', () => {
@@ -232,7 +236,7 @@ describe('chunkMarkdown', () => {
         expect(fenceLines(chunk.text).length % 2, `${file} #${chunk.chunkIndex}`).toBe(0);
         expect(chunk.text.trim(), file).not.toBe('');
       }
-      for (const block of parseBlocks(body)) {
+      for (const block of markdownBlocks(body)) {
         if ((block.kind === 'table' || block.kind === 'code') && estimateTokens(block.text) <= 512) {
           expect(
             chunks.some((chunk) => chunk.text.includes(block.text)),
@@ -255,12 +259,12 @@ describe('chunkText', () => {
   });
 });
 
-describe('cleanHeadingText', () => {
+describe('headingTitle', () => {
   it('reduces links, emphasis, code and tags to their text', () => {
-    expect(cleanHeadingText('[Prometheus Salon](https://example.com/x) (11:10am)')).toBe(
+    expect(headingTitle('[Prometheus Salon](https://example.com/x) (11:10am)')).toBe(
       'Prometheus Salon (11:10am)',
     );
-    expect(cleanHeadingText('The `scrape_config` **block** <a id="x"></a>')).toBe('The scrape_config block');
-    expect(cleanHeadingText('snake_case_name and _emphasis_')).toBe('snake_case_name and emphasis');
+    expect(headingTitle('The `scrape_config` **block** <a id="x"></a>')).toBe('The scrape_config block');
+    expect(headingTitle('snake_case_name and _emphasis_')).toBe('snake_case_name and emphasis');
   });
 });

@@ -125,6 +125,7 @@ const ingestRows: Row[] = [
   ['ingest', ['docs', '--max-line-bytes', '1024'], { 'config.ingest.maxLineBytes': 1024 }],
   ['ingest', ['docs', '--chunk-tokens', '256'], { 'config.ingest.chunkTokens': 256 }],
   ['ingest', ['docs', '--chunk-overlap', '0'], { 'config.ingest.chunkOverlap': 0 }],
+  ['ingest', ['docs', '--min-chunk-tokens', '32'], { 'config.ingest.minChunkTokens': 32 }],
   ['ingest', ['docs', '--embed-concurrency', '8'], { 'config.tei.concurrency': 8 }],
   ['ingest', ['docs', '--max-client-batch-size', '16'], { 'config.tei.maxClientBatchSize': 16 }],
   ['ingest', ['docs', '--max-batch-tokens', '4096'], { 'config.tei.maxBatchTokens': 4096 }],

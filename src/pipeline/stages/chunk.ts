@@ -26,7 +26,7 @@ export async function* chunkStage(
     const started = performance.now();
     const chunked = group.map((plan) => ({
       ...plan,
-      items: plan.action === 'skip' ? [] : workItemsFor(plan, run.config.ingest),
+      items: plan.action === 'skip' ? [] : workItemsFor(plan, run.chunking),
     }));
     stats.chunkMs += performance.now() - started;
     yield chunked;
@@ -35,7 +35,7 @@ export async function* chunkStage(
 
 function workItemsFor(
   { document, retried, fingerprint }: PlannedDocument,
-  settings: { chunkTokens: number; chunkOverlap: number },
+  settings: { chunkTokens: number; chunkOverlap: number; minChunkTokens: number },
 ): WorkItem[] {
   if (retried) {
     const restored = {
@@ -53,11 +53,7 @@ function workItemsFor(
     const chunk = { chunkIndex: 0, text: document.text, section: '' };
     return [workItem(fingerprinted, chunk, 1, estimateTokens(document.text))];
   }
-  const chunks = chunkMarkdown(document.text, {
-    chunkTokens: settings.chunkTokens,
-    chunkOverlap: settings.chunkOverlap,
-    format: document.format,
-  });
+  const chunks = chunkMarkdown(document.text, { ...settings, format: document.format });
   return chunks.map((chunk) => workItem(fingerprinted, chunk, chunks.length, chunk.estimatedTokens));
 }
 

@@ -74,11 +74,7 @@ async function planGroup(group: SourceDocument[], context: PlanContext): Promise
   const model = group.some((document) => !document.vector && !asRetriedChunk(document))
     ? await context.model()
     : '';
-  const settings = {
-    chunkTokens: run.config.ingest.chunkTokens,
-    chunkOverlap: run.config.ingest.chunkOverlap,
-    model,
-  };
+  const settings = { ...run.chunking, model };
   for (const document of group) {
     const retried = asRetriedChunk(document);
     if (retried) {
