@@ -1,5 +1,5 @@
 import { dryRunServices } from './dry-run.js';
-import { type IngestEvents, type IngestOptions, runIngest } from './ingest.js';
+import { type IngestEvents, type IngestOptions, type IngestServices, runIngest } from './ingest.js';
 import { prepareIngest } from './prepare.js';
 import { IngestStats } from './stats.js';
 import { type IngestSummary, summarize } from './summary.js';
@@ -12,10 +12,12 @@ export interface IngestJobResult {
 
 /**
  * `taboot ingest` as one call: preflight and connect (or measuring stand-ins for `--dry-run`),
- * run the pipeline, summarise, close connections.
+ * run the pipeline, summarise, close connections. `cancel` ends the embed and upsert requests
+ * still in flight (the drain's deadline after a signal); what they carried is reported as not
+ * ingested.
  */
 export async function ingestJob(
-  options: IngestOptions & { dryRun: boolean },
+  options: IngestOptions & { dryRun: boolean; cancel?: AbortSignal },
   events: IngestEvents & { onStart?(stats: IngestStats, details: { teiRoute?: string }): void },
   stats = new IngestStats(),
 ): Promise<IngestJobResult> {
@@ -41,7 +43,7 @@ export async function ingestJob(
   try {
     events.onStart?.(stats, { teiRoute: services.teiRoute });
     for (const line of services.unavailable) events.onWarning?.(line);
-    const outcome = await runIngest(options, services, events, stats);
+    const outcome = await runIngest(options, cancellable(services, options.cancel), events, stats);
     return {
       summary: summarize(stats, {
         ...context,
@@ -53,4 +55,16 @@ export async function ingestJob(
   } finally {
     await services.close();
   }
+}
+
+/** The same services, with every embed and upsert request also ended by `cancel`. */
+function cancellable(services: IngestServices, cancel: AbortSignal | undefined): IngestServices {
+  if (!cancel) return services;
+  const either = (signal: AbortSignal | undefined) => (signal ? AbortSignal.any([signal, cancel]) : cancel);
+  const { sink, embedder } = services;
+  return {
+    ...services,
+    sink: { upsert: (points, signal) => sink.upsert(points, either(signal)), close: () => sink.close() },
+    embedder: { embed: (texts, signal) => embedder.embed(texts, either(signal)) },
+  };
 }
