@@ -157,7 +157,6 @@ suite('taboot ingest against a slow Qdrant (built binary, test servers)', () => 
     // At least one upsert per spike outlived the deadline and was sent again.
     expect(result.summary!.retries).toBeGreaterThanOrEqual(Math.floor(report.calls / 10) - 1);
     expect(result.summary!.retries).toBeGreaterThan(0);
-    expect(report.calls).toBe((pages * sections) / batch + result.summary!.retries);
     expectExactly(
       setup.collection,
       names.map((name) => [name, sections]),
