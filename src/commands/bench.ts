@@ -295,11 +295,12 @@ async function runBenchCommand(
   const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined;
   const plan = benchPlan(scenarios, flags, config, paths);
 
-  const interrupt = interruptOnSignals((name) =>
-    output.info(
-      `\n${name}: stopping after the requests in flight, then dropping the bench collection (again to quit at once)`,
-    ),
-  );
+  const interrupt = interruptOnSignals({
+    onFirst: (name) =>
+      output.info(
+        `\n${name}: stopping after the requests in flight, then dropping the bench collection (again to quit at once)`,
+      ),
+  });
   const progress = view.createBenchProgress(output);
   let run: Awaited<ReturnType<typeof runBench>>;
   try {

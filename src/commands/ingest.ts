@@ -149,7 +149,10 @@ rewritten and their stale chunks deleted.
 
 Exits 0 when everything was ingested, 3 when some input was skipped or failed or a document id
 repeated (each reported with file:line), 1 when a service failed, 2 on bad flags, config or paths
-(or another embedding model without --reembed), 130 when interrupted.`,
+(or another embedding model without --reembed), 130 when interrupted.
+SIGINT or SIGTERM stops reading, lets the requests in flight finish (at most qdrant.timeoutMs,
+then they are cancelled), prints the summary (--json: on stdout) and exits 130, for either
+signal; a second signal quits at once, without a summary.`,
   );
   ingest.action(async (paths: string[], _flags: unknown, command: Command) => {
     const flags = readFlags(command, ingestFlags);
@@ -159,11 +162,16 @@ repeated (each reported with file:line), 1 when a service failed, 2 on bad flags
       import('../pipeline/ingest-job.js'),
       import('../ui/ingest-view.js'),
     ]);
-    const interrupt = interruptOnSignals((name) =>
-      context.output.info(
-        `\n${name}: finishing the requests in flight, then stopping (again to quit at once)`,
-      ),
-    );
+    // A request in flight has its deadline anyway: the drain waits that long, then cancels.
+    const drainMs = config.qdrant.timeoutMs;
+    const interrupt = interruptOnSignals({
+      drainMs,
+      onFirst: (name) =>
+        context.output.info(
+          `\n${name}: finishing the requests in flight (at most ${Math.ceil(drainMs / 1000)} s), then stopping (again to quit at once)`,
+        ),
+      onCancel: () => context.output.warn('drain time is up: cancelling the requests still in flight'),
+    });
     const display = view.createIngestView(context.output, flags.progress);
     let result: Awaited<ReturnType<typeof ingestJob>>;
     try {
@@ -177,6 +185,7 @@ repeated (each reported with file:line), 1 when a service failed, 2 on bad flags
           onError: config.ingest.onError,
           failedOut: flags.failedOut,
           signal: interrupt.signal,
+          cancel: interrupt.cancel,
         },
         display.events,
       );

@@ -1,6 +1,16 @@
 import PQueue from 'p-queue';
 import { BatchBuilder, type BatchLimits } from './batch-builder.js';
 
+export interface BatchDispatcherOptions {
+  /**
+   * How long buffered items may wait for more when nothing is being added and a send slot is
+   * free, in ms; then they go as a smaller batch. Default 200.
+   */
+  lingerMs?: number;
+}
+
+const defaultLingerMs = 200;
+
 /**
  * Groups items into batches within `limits` and hands each full batch to `send`, with
  * `concurrency` sends running and as many waiting (p-queue). `add` waits while that queue is full:
@@ -8,18 +18,32 @@ import { BatchBuilder, type BatchLimits } from './batch-builder.js';
  * by the next `add` or by `finish`, so that no more work is queued behind a broken service. Items
  * that were never acknowledged because of it (the failed batch, what was buffered, what arrived
  * after) are kept for `takeUnsent`, so the caller can report every one of them.
+ *
+ * A partial batch is not left behind while a send slot is free: when nothing has been added for
+ * `lingerMs` (the producer is waiting on something else, or is slower than the sends), it is sent
+ * as it is. So no connection sits idle while items wait here.
  */
 export class BatchDispatcher<T> {
   private readonly queue: PQueue;
   private readonly batches: BatchBuilder<T>;
+  private readonly lingerMs: number;
   private fatal: unknown;
   private unsent: T[] = [];
+  private lastAddAt = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private finishing = false;
 
   constructor(
     limits: BatchLimits,
     private readonly concurrency: number,
     private readonly send: (batch: T[]) => Promise<void>,
+    options: BatchDispatcherOptions = {},
   ) {
+    const lingerMs = options.lingerMs ?? defaultLingerMs;
+    if (!Number.isFinite(lingerMs) || lingerMs < 0) {
+      throw new TypeError(`Expected \`lingerMs\` to be a non-negative number, got \`${lingerMs}\``);
+    }
+    this.lingerMs = lingerMs;
     this.queue = new PQueue({ concurrency });
     this.batches = new BatchBuilder(limits);
   }
@@ -29,7 +53,9 @@ export class BatchDispatcher<T> {
       this.unsent.push(item);
       throw this.fatal;
     }
+    this.lastAddAt = performance.now();
     const full = this.batches.add(item, tokens, bytes);
+    this.armLinger();
     if (full) await this.dispatch(full);
   }
 
@@ -38,6 +64,8 @@ export class BatchDispatcher<T> {
    * still be running once this returns or throws.
    */
   async finish(): Promise<void> {
+    this.finishing = true;
+    this.disarmLinger();
     const rest = this.batches.take();
     try {
       if (rest.length > 0) await this.dispatch(rest);
@@ -54,6 +82,7 @@ export class BatchDispatcher<T> {
 
   /** Items not acknowledged because of the fatal error (empty when there was none). */
   takeUnsent(): T[] {
+    this.disarmLinger();
     const unsent = [...this.unsent, ...this.batches.take()];
     this.unsent = [];
     return unsent;
@@ -65,11 +94,18 @@ export class BatchDispatcher<T> {
   }
 
   private async dispatch(batch: T[]): Promise<void> {
-    await this.queue.onSizeLessThan(this.concurrency);
+    // Every waiter wakes on the same event; re-check, so that concurrent producers (the embed
+    // stage's sends all feed this stage) take the freed places one each instead of all at once.
+    while (this.queue.size >= this.concurrency) await this.queue.onSizeLessThan(this.concurrency);
     if (this.fatal !== undefined) {
       this.unsent.push(...batch);
       throw this.fatal;
     }
+    this.enqueue(batch);
+  }
+
+  /** Hands `batch` to the queue at once; callers have checked that there is room. */
+  private enqueue(batch: T[]): void {
     this.queue
       .add(() => this.send(batch))
       .catch((error: unknown) => {
@@ -80,7 +116,43 @@ export class BatchDispatcher<T> {
         }
         this.fatal ??= error;
         this.unsent.push(...batch);
-      });
+      })
+      // A freed slot may be what a lingering partial batch waits for.
+      .finally(() => this.flushIfLingering());
+  }
+
+  private armLinger(): void {
+    if (this.lingerTimer !== undefined || this.batches.size === 0 || this.finishing) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.flushIfLingering();
+    }, this.lingerMs);
+  }
+
+  private disarmLinger(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+  }
+
+  /**
+   * Send the buffered items as a batch of their own if nothing was added for `lingerMs` and a send
+   * can start now; otherwise look again when the linger is up or a send ends.
+   */
+  private flushIfLingering(): void {
+    if (this.finishing || this.fatal !== undefined || this.batches.size === 0) return;
+    const idleMs = performance.now() - this.lastAddAt;
+    if (idleMs < this.lingerMs) {
+      this.disarmLinger();
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.flushIfLingering();
+      }, this.lingerMs - idleMs);
+      return;
+    }
+    // Only into a free slot: a partial batch must not queue behind full ones, it would only grow.
+    if (this.queue.pending >= this.concurrency || this.queue.size > 0) return;
+    this.disarmLinger();
+    this.enqueue(this.batches.take());
   }
 
   private throwIfFailed(): void {

@@ -12,7 +12,9 @@ export interface IngestJobResult {
 
 /**
  * `taboot ingest` as one call: preflight and connect (or measuring stand-ins for `--dry-run`),
- * run the pipeline, summarise, close connections.
+ * run the pipeline, summarise, close connections. `options.cancel` ends the embed and upsert
+ * requests still in flight (the drain's deadline after a signal); what they carried is reported as
+ * not ingested.
  */
 export async function ingestJob(
   options: IngestOptions & { dryRun: boolean },

@@ -37,6 +37,8 @@ export interface IngestOptions {
    * drain), so the signal never cancels a request.
    */
   signal: AbortSignal;
+  /** Cancels the embed and upsert requests in flight: the end of the drain time after a signal. */
+  cancel?: AbortSignal;
 }
 
 /** What the pipeline needs from the outside world; `prepareIngest` connects the real ones. */
@@ -92,7 +94,7 @@ export async function runIngest(
   const run = new IngestRun(config, stats, events, signal, options.onError, failedOut);
   const ledger = new DocumentLedger();
   const store = services.store;
-  const upserts = upsertStage(run, services.sink, {
+  const upserts = upsertStage(run, services.sink, options.cancel, {
     acknowledged: (items) => reconciler.acknowledged(items),
     failed: (failure) => reconciler.failed(failure),
   });
@@ -182,7 +184,7 @@ export async function runIngest(
   /** Precomputed vectors go straight on, after a size check; the rest to the embedder. */
   async function send(item: WorkItem): Promise<void> {
     if (!item.vector) {
-      embeds ??= await startEmbedding(run, services, {
+      embeds ??= await startEmbedding(run, services, options.cancel, {
         onward: (items) => routeAll(items),
         failed: (failure) => reconciler.failed(failure),
       });
@@ -237,6 +239,7 @@ export async function runIngest(
 function upsertStage(
   run: IngestRun,
   sink: PointSink,
+  cancel: AbortSignal | undefined,
   reconcile: Pick<Reconciler, 'acknowledged' | 'failed'>,
 ): UpsertStage {
   const { config, stats } = run;
@@ -246,6 +249,7 @@ function upsertStage(
     parallel: config.ingest.parallel,
     retry: run.retryPolicy(config.ingest.maxRetries),
     stopRetries: run.signal,
+    signal: cancel,
     inFlight: stats.upsertRequests,
     onUpserted: (items, bytes, ms) => {
       stats.recordUpsert(items.length, bytes, ms);
@@ -279,6 +283,7 @@ async function modelOf(services: IngestServices, options: IngestOptions, run: In
 async function startEmbedding(
   run: IngestRun,
   services: IngestServices,
+  cancel: AbortSignal | undefined,
   next: { onward(items: Embedded[]): Promise<void>; failed(failure: ItemFailure): void },
 ): Promise<{ stage: EmbedStage; info: EmbedderInfo }> {
   const { config, stats } = run;
@@ -300,6 +305,7 @@ async function startEmbedding(
     retry: run.retryPolicy(config.tei.maxRetries),
     dimensions: services.dimensions,
     stopRetries: run.signal,
+    signal: cancel,
     inFlight: stats.embedRequests,
     onEmbedded: async (items, result, ms) => {
       stats.embedCalls += 1;

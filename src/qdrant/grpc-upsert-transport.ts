@@ -24,6 +24,11 @@ export interface GrpcUpsertTransportOptions {
   apiKey?: string;
   /** Per-call deadline in ms, sent as `grpc-timeout` and enforced locally. */
   timeoutMs: number;
+  /**
+   * After a deadline passes, how long the retired session's PING may go unanswered before it is
+   * taken for dead and destroyed, in ms. Default 10 000.
+   */
+  pingTimeoutMs?: number;
   userAgent?: string;
 }
 
@@ -38,6 +43,7 @@ const statusNames: Record<number, UpsertStatus> = {
 const STREAM_WINDOW = 16 * 1024 * 1024;
 const SESSION_WINDOW = 64 * 1024 * 1024;
 const WHAT = 'upsert points';
+const DEFAULT_PING_TIMEOUT_MS = 10_000;
 
 /** gRPC's mapping of HTTP statuses from servers that answer without gRPC status. */
 function codeForHttpStatus(status: number): Code {
@@ -83,12 +89,21 @@ function header(headers: http2.IncomingHttpHeaders, name: string): string | unde
  * `encodeUpsertPoints`: no protobuf-es objects on the way out. Failures are `ServiceError`s mapped
  * like every other Qdrant call (`toServiceError`); a lost connection, stream reset or GOAWAY is a
  * retryable `CONNECTION` error and the next call opens a new session.
+ *
+ * A call whose deadline passes is cancelled (RST_STREAM) and rejects with a retryable
+ * DEADLINE_EXCEEDED, which the caller retries and counts. Its session is retired at once: a
+ * connection that died silently (a NAT or load balancer dropping it, a peer gone without a FIN)
+ * looks open until TCP gives up minutes later, and every retry sent on it would wait out its
+ * deadline too. New calls open a new session; the old one finishes what it carries and closes,
+ * or, if it does not answer a PING within `pingTimeoutMs`, is destroyed, failing its other calls
+ * with retryable connection errors that the caller sends again on the new session.
  */
 export class GrpcUpsertTransport {
   private readonly url: string;
   private readonly origin: string;
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
+  private readonly pingTimeoutMs: number;
   private readonly userAgent: string;
   private readonly tls: boolean;
   private session: http2.ClientHttp2Session | undefined;
@@ -108,6 +123,12 @@ export class GrpcUpsertTransport {
     this.tls = parsed.protocol === 'https:';
     this.apiKey = options.apiKey || undefined;
     this.timeoutMs = options.timeoutMs;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
+    if (!Number.isFinite(this.pingTimeoutMs) || this.pingTimeoutMs <= 0) {
+      throw new TypeError(
+        `Expected \`pingTimeoutMs\` to be a positive number, got \`${this.pingTimeoutMs}\``,
+      );
+    }
     this.userAgent = options.userAgent ?? 'taboot grpc-upsert';
   }
 
@@ -148,8 +169,10 @@ export class GrpcUpsertTransport {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<UpsertResult>((resolve, reject) => {
       let stream: http2.ClientHttp2Stream;
+      let session: http2.ClientHttp2Session;
       try {
-        stream = this.openSession().request(this.requestHeaders(), { endStream: false });
+        session = this.openSession();
+        stream = session.request(this.requestHeaders(), { endStream: false });
       } catch (error) {
         this.dropSession();
         reject(this.fail(error));
@@ -169,6 +192,7 @@ export class GrpcUpsertTransport {
       const timer = setTimeout(() => {
         outcome ??= 'timeout';
         stream.close(http2.constants.NGHTTP2_CANCEL);
+        this.retire(session);
       }, this.timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -261,6 +285,33 @@ export class GrpcUpsertTransport {
 
   private dropSession(session = this.session): void {
     if (session !== undefined && this.session === session) this.session = undefined;
+  }
+
+  /**
+   * Take `session` out of use after a deadline passed on it: close it once its other calls end,
+   * and destroy it if it does not answer a PING in time (a dead connection never would).
+   */
+  private retire(session: http2.ClientHttp2Session): void {
+    if (session.destroyed || session.closed) return;
+    this.dropSession(session);
+    const destroy = () => {
+      if (!session.destroyed)
+        session.destroy(new Error(`no answer to a PING within ${this.pingTimeoutMs} ms`));
+    };
+    const timer = setTimeout(destroy, this.pingTimeoutMs);
+    // A busy retired session is ref'd by its calls; an idle one must not hold the process.
+    timer.unref();
+    try {
+      session.ping((error) => {
+        clearTimeout(timer);
+        if (error) destroy();
+      });
+    } catch {
+      clearTimeout(timer);
+      destroy();
+      return;
+    }
+    session.close();
   }
 
   /** An idle session must not keep the process alive; a busy one must. */

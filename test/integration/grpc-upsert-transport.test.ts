@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as http2 from 'node:http2';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -54,10 +54,14 @@ async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
 }
 
 const transports: GrpcUpsertTransport[] = [];
-function transport(url: string, options: { apiKey?: string; timeoutMs?: number } = {}): GrpcUpsertTransport {
+function transport(
+  url: string,
+  options: { apiKey?: string; timeoutMs?: number; pingTimeoutMs?: number } = {},
+): GrpcUpsertTransport {
   const created = new GrpcUpsertTransport({
     url,
     timeoutMs: options.timeoutMs ?? 30_000,
+    pingTimeoutMs: options.pingTimeoutMs,
     apiKey: options.apiKey,
   });
   transports.push(created);
@@ -487,6 +491,50 @@ describe('GrpcUpsertTransport on transport failures', () => {
       expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: true });
       expect(server.sessions).toBe(1);
     } finally {
+      await server.close();
+    }
+  });
+
+  it('retires a session whose call outlived its deadline: the retry opens a new one, the dead one is destroyed', async () => {
+    const server = await rawServer((stream) => answerOk(stream));
+    // A TCP proxy that forwards until told to black-hole: its connections then stay open and
+    // silent, as one dropped by a NAT or a vanished peer does.
+    let blackHole = false;
+    const clients: Socket[] = [];
+    const proxy = createServer((client) => {
+      clients.push(client);
+      const upstream = connect(Number(new URL(server.url).port), '127.0.0.1');
+      client.on('error', () => {});
+      upstream.on('error', () => {});
+      client.on('data', (chunk) => {
+        if (!blackHole) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (!blackHole) client.write(chunk);
+      });
+      client.on('close', () => upstream.destroy());
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    try {
+      const t = transport(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, {
+        timeoutMs: 500,
+        pingTimeoutMs: 200,
+      });
+      await t.upsert(message('docs', points(1, 4)));
+      blackHole = true;
+      const deadConnectionClosed = once(clients[0]!, 'close');
+      const error = await rejection(t.upsert(message('docs', points(1, 4))));
+      expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: true });
+      // Only the first connection is black-holed: a new one carries the retry.
+      blackHole = false;
+      const result = await t.upsert(message('docs', points(1, 4)));
+      expect(result.status).toBe('completed');
+      expect(clients).toHaveLength(2);
+      await deadConnectionClosed;
+    } finally {
+      for (const client of clients) client.destroy();
+      proxy.close();
       await server.close();
     }
   });

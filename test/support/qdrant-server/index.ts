@@ -12,6 +12,7 @@ import {
 } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { type CollectionInfo, HealthCheckReplySchema, Qdrant } from '@qdrant/js-client-grpc';
+import { CallGauge } from './call-gauge.js';
 import { collectionsImpl } from './collections-service.js';
 import { loadServices } from './descriptors.js';
 import { qdrantErrors } from './errors.js';
@@ -20,6 +21,7 @@ import { pointsImpl } from './points-service.js';
 import { ServerState } from './state.js';
 import { canonicalUuid, compareKeys, type Json } from './values.js';
 
+export type { CallEvent, CallGauge } from './call-gauge.js';
 export { type DropMode, Faults } from './faults.js';
 export type { Json } from './values.js';
 
@@ -60,6 +62,8 @@ export interface QdrantTestServer {
   faults: Faults;
   /** Calls received per `Service/Method` (`Points/Upsert`), failed and dropped ones included. */
   calls: Map<string, number>;
+  /** Calls being handled now, per method, with start and end events. */
+  gauge: CallGauge;
   collection(name: string): InspectedCollection | undefined;
   collectionNames(): string[];
   setIndexingDelay(ms: number): void;
@@ -99,26 +103,33 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
   const faults = new Faults();
   const sockets = new Set<Socket>();
   const calls = new Map<string, number>();
+  const gauge = new CallGauge();
   const services = await loadServices();
 
   const interceptor: Interceptor = (next) => async (req) => {
     const method = `${req.service.name}/${req.method.name}`;
     calls.set(method, (calls.get(method) ?? 0) + 1);
-    if (options.apiKey !== undefined) {
-      const bearer = req.header.get('authorization')?.replace(/^Bearer /, '');
-      const key = req.header.get('api-key') ?? bearer;
-      if (key === null || key === undefined) throw qdrantErrors.missingApiKey();
-      if (key !== options.apiKey) throw qdrantErrors.invalidApiKey();
+    gauge.start(method);
+    try {
+      if (options.apiKey !== undefined) {
+        const bearer = req.header.get('authorization')?.replace(/^Bearer /, '');
+        const key = req.header.get('api-key') ?? bearer;
+        if (key === null || key === undefined) throw qdrantErrors.missingApiKey();
+        if (key !== options.apiKey) throw qdrantErrors.invalidApiKey();
+      }
+      const delay = faults.delayFor(method);
+      // A call the client cancelled (its deadline passed) stops here, as it leaves the gauge.
+      if (delay > 0) await sleep(delay, undefined, { signal: req.signal });
+      const failure = faults.takeFailure(method);
+      if (failure) throw failure;
+      const drop = faults.takeDrop(method);
+      if (drop?.when === 'before') dropConnection(req.contextValues.get(streamKey), drop.mode);
+      const response = await next(req);
+      if (drop?.when === 'after') dropConnection(req.contextValues.get(streamKey), drop.mode);
+      return response;
+    } finally {
+      gauge.end(method);
     }
-    const delay = faults.delayFor(method);
-    if (delay > 0) await sleep(delay);
-    const failure = faults.takeFailure(method);
-    if (failure) throw failure;
-    const drop = faults.takeDrop(method);
-    if (drop?.when === 'before') dropConnection(req.contextValues.get(streamKey), drop.mode);
-    const response = await next(req);
-    if (drop?.when === 'after') dropConnection(req.contextValues.get(streamKey), drop.mode);
-    return response;
   };
 
   /** Destroy the TCP socket under a call, so the client sees a lost connection (no GOAWAY, no RST_STREAM). */
@@ -169,6 +180,7 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
     port,
     faults,
     calls,
+    gauge,
     collection: (name) => inspect(state, name),
     collectionNames: () => [...state.collections.keys()],
     setIndexingDelay(ms) {
