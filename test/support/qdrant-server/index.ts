@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import * as http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,15 +13,18 @@ import {
 } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { type CollectionInfo, HealthCheckReplySchema, Qdrant } from '@qdrant/js-client-grpc';
+import { Counters } from './accounting.js';
 import { collectionsImpl } from './collections-service.js';
 import { loadServices } from './descriptors.js';
 import { qdrantErrors } from './errors.js';
 import { type DropMode, Faults } from './faults.js';
 import { pointsImpl } from './points-service.js';
+import { startRest } from './rest.js';
 import { ServerState } from './state.js';
 import { canonicalUuid, compareKeys, type Json } from './values.js';
 
-export { type DropMode, Faults } from './faults.js';
+export { Counters, filterScanCost } from './accounting.js';
+export { type DropMode, Faults, type Latency, seededRandom } from './faults.js';
 export type { Json } from './values.js';
 
 export interface QdrantServerOptions {
@@ -29,8 +33,17 @@ export interface QdrantServerOptions {
   host?: string;
   /** When set, every call must carry it in the `api-key` header (or `authorization: Bearer`). */
   apiKey?: string;
-  /** How long each write keeps a collection optimizing (Yellow, `indexed_vectors_count` lagging), in ms. Default 0. */
+  /** How long an optimization (indexing a segment past `indexing_threshold`) keeps a collection yellow, in ms. Default 0. */
   indexingDelayMs?: number;
+  /**
+   * When `wait=false` writes become visible. Undefined (the default): before they are answered, as
+   * on an idle Qdrant. A number: they are acknowledged at once and applied that many ms later, or
+   * by the next `wait=true` write to the collection, whichever comes first, in order, as Qdrant's
+   * update queue does (`Infinity`: only by a `wait=true` write or `applyPending()`).
+   */
+  applyDelayMs?: number;
+  /** Serve Qdrant's REST `/telemetry` too, on this port (0: any free one). Default: no REST side. */
+  restPort?: number;
 }
 
 /** A point as stored: ids as Qdrant returns them (UUIDs canonical), Cosine vectors normalised. */
@@ -46,9 +59,11 @@ export interface InspectedPoint {
 
 export interface InspectedCollection {
   name: string;
-  /** In Qdrant's id order: numeric ids first, then UUIDs. */
+  /** Applied points (what reads see), in Qdrant's id order: numeric ids first, then UUIDs. */
   points: InspectedPoint[];
   point(id: string | number | bigint): InspectedPoint | undefined;
+  /** Writes acknowledged and not applied yet. */
+  pending: number;
   /** What `Collections/Get` would answer now. */
   info(): CollectionInfo;
 }
@@ -57,12 +72,24 @@ export interface QdrantTestServer {
   /** `http://<host>:<port>`, for `new QdrantClient({ url })`. */
   url: string;
   port: number;
+  /** The REST side's URL (`restPort` set), for `/telemetry`; undefined otherwise. */
+  restUrl: string | undefined;
   faults: Faults;
-  /** Calls received per `Service/Method` (`Points/Upsert`), failed and dropped ones included. */
+  /** Calls, points scanned and response times per method; `counters.reset()` between phases. */
+  counters: Counters;
+  /** `counters.calls`: calls received per `Service/Method` (`Points/Upsert`), failed and dropped ones included. */
   calls: Map<string, number>;
+  /** `counters.scanned`: stored points visited per method (see `filterScanCost`). */
+  scanned: Map<string, number>;
+  /** Writes that failed after they were acknowledged (`wait=false`), which Qdrant only logs. */
+  lateErrors: ReadonlyArray<{ collection: string; error: unknown }>;
   collection(name: string): InspectedCollection | undefined;
   collectionNames(): string[];
   setIndexingDelay(ms: number): void;
+  /** Change when `wait=false` writes become visible (see `QdrantServerOptions.applyDelayMs`). */
+  setApplyDelay(ms: number | undefined): void;
+  /** Apply every acknowledged write now (of one collection, or all). */
+  applyPending(collection?: string): void;
   /** Destroys every open HTTP/2 session, then stops listening. */
   close(): Promise<void>;
 }
@@ -88,6 +115,9 @@ function inspect(state: ServerState, name: string): InspectedCollection | undefi
     point(id) {
       return typeof id === 'string' ? toInspected(`u:${canonicalUuid(id)}`) : toInspected(`n:${BigInt(id)}`);
     },
+    get pending() {
+      return stored.queue.length;
+    },
     info: () => stored.info(),
   };
 }
@@ -95,30 +125,43 @@ function inspect(state: ServerState, name: string): InspectedCollection | undefi
 /** An in-memory Qdrant 1.19 speaking real gRPC over h2c; see DESIGN.md section 7. */
 export async function startQdrantServer(options: QdrantServerOptions = {}): Promise<QdrantTestServer> {
   const host = options.host ?? '127.0.0.1';
-  const state = new ServerState(options.indexingDelayMs ?? 0);
+  const state = new ServerState(options);
   const faults = new Faults();
+  const counters = new Counters();
   const sockets = new Set<Socket>();
-  const calls = new Map<string, number>();
   const services = await loadServices();
 
   const interceptor: Interceptor = (next) => async (req) => {
     const method = `${req.service.name}/${req.method.name}`;
-    calls.set(method, (calls.get(method) ?? 0) + 1);
-    if (options.apiKey !== undefined) {
-      const bearer = req.header.get('authorization')?.replace(/^Bearer /, '');
-      const key = req.header.get('api-key') ?? bearer;
-      if (key === null || key === undefined) throw qdrantErrors.missingApiKey();
-      if (key !== options.apiKey) throw qdrantErrors.invalidApiKey();
+    const started = performance.now();
+    counters.call(method);
+    let code = 0;
+    try {
+      if (options.apiKey !== undefined) {
+        const bearer = req.header.get('authorization')?.replace(/^Bearer /, '');
+        const key = req.header.get('api-key') ?? bearer;
+        if (key === null || key === undefined) throw qdrantErrors.missingApiKey();
+        if (key !== options.apiKey) throw qdrantErrors.invalidApiKey();
+      }
+      const delay = faults.delayFor(method);
+      if (delay > 0) await sleep(delay);
+      const failure = faults.takeFailure(method);
+      if (failure) throw failure;
+      const stream = req.contextValues.get(streamKey);
+      const goAway = faults.takeGoAway(method);
+      if (goAway?.refuse) refuseByGoAway(stream);
+      const drop = faults.takeDrop(method);
+      if (drop?.when === 'before') dropConnection(stream, drop.mode);
+      const response = await next(req);
+      if (drop?.when === 'after') dropConnection(stream, drop.mode);
+      if (goAway) closeByGoAway(stream);
+      return response;
+    } catch (error) {
+      code = ConnectError.from(error).code;
+      throw error;
+    } finally {
+      counters.respond(method, code, (performance.now() - started) * 1000);
     }
-    const delay = faults.delayFor(method);
-    if (delay > 0) await sleep(delay);
-    const failure = faults.takeFailure(method);
-    if (failure) throw failure;
-    const drop = faults.takeDrop(method);
-    if (drop?.when === 'before') dropConnection(req.contextValues.get(streamKey), drop.mode);
-    const response = await next(req);
-    if (drop?.when === 'after') dropConnection(req.contextValues.get(streamKey), drop.mode);
-    return response;
   };
 
   /** Destroy the TCP socket under a call, so the client sees a lost connection (no GOAWAY, no RST_STREAM). */
@@ -149,7 +192,7 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
           create(HealthCheckReplySchema, { title: 'qdrant - vector search engine', version: '1.19.0' }),
       });
       router.service(services.collections, collectionsImpl(state));
-      router.service(services.points, pointsImpl(state));
+      router.service(services.points, pointsImpl(state, counters));
     },
   });
 
@@ -163,22 +206,62 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
   server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
+  let rest: { url: string; server: Server } | undefined;
+  if (options.restPort !== undefined) {
+    rest = await startRest({ host, port: options.restPort, apiKey: options.apiKey, state, counters });
+  }
 
   return {
     url: `http://${host}:${port}`,
     port,
+    restUrl: rest?.url,
     faults,
-    calls,
+    counters,
+    calls: counters.calls,
+    scanned: counters.scanned,
+    lateErrors: state.lateErrors,
     collection: (name) => inspect(state, name),
     collectionNames: () => [...state.collections.keys()],
     setIndexingDelay(ms) {
       state.indexingDelayMs = ms;
     },
+    setApplyDelay(ms) {
+      state.applyDelayMs = ms;
+    },
+    applyPending(name) {
+      const targets = name === undefined ? [...state.collections.values()] : [state.get(name)];
+      for (const collection of targets) collection.queue.drain();
+    },
     async close() {
+      for (const collection of state.collections.values()) collection.queue.close();
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
+      rest?.server.closeAllConnections();
+      await Promise.all([
+        new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+        rest && new Promise<void>((resolve) => rest.server.close(() => resolve())),
+      ]);
     },
   };
+}
+
+/**
+ * GOAWAY that admits only the streams before this call's, then REFUSED_STREAM on it: HTTP/2's way
+ * of saying "not processed, retry elsewhere".
+ */
+function refuseByGoAway(stream: http2.ServerHttp2Stream | undefined): never {
+  const session = stream?.session;
+  if (stream && session) {
+    session.goaway(http2.constants.NGHTTP2_NO_ERROR, Math.max(0, (stream.id ?? 1) - 2));
+    stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    session.close();
+  }
+  throw new ConnectError('stream refused by GOAWAY (fault injection)', Code.Unavailable);
+}
+
+/** GOAWAY that admits this call's stream, then a graceful close once it is answered. */
+function closeByGoAway(stream: http2.ServerHttp2Stream | undefined): void {
+  const session = stream?.session;
+  if (!stream || !session) return;
+  session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id ?? 0);
+  session.close();
 }
