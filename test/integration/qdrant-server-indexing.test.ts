@@ -54,6 +54,17 @@ describe('indexing threshold', () => {
     expect(info).toMatchObject({ pointsCount: 1000n, segmentsCount: 2n });
   });
 
+  it('indexes only the segments past the threshold: new points fill the smallest segment 32 at a time', async () => {
+    const name = q.name('partial');
+    await q.create(name, 8, twoSegments({ indexingThreshold: 1n }));
+    // 50 points: 32 (1,024 bytes, at the 1 KB threshold) in one segment, 18 in the other.
+    await q.points.upsert({ collectionName: name, wait: true, points: points(1, 50) });
+    expect(await until(() => q.info(name), settled(32))).toMatchObject({
+      pointsCount: 50n,
+      segmentsCount: 2n,
+    });
+  });
+
   it('indexes nothing with indexing_threshold 0, and builds the index once the threshold is restored', async () => {
     const name = q.name('deferred');
     await q.create(name, 8, twoSegments({ indexingThreshold: 0n }));
