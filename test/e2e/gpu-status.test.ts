@@ -11,6 +11,7 @@ import { buildProgram } from '../../src/cli.js';
 import { registerGpuStatusCommand } from '../../src/commands/gpu-status.js';
 import { isTabootError } from '../../src/errors.js';
 import type { GpuStatusReport } from '../../src/gpu/report.js';
+import { skipOnReal } from '../support/real-servers.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
 
 const fakeDir = fileURLToPath(new URL('../support/fake-nvidia-smi/', import.meta.url));
@@ -289,7 +290,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
   });
 
   it('exits 1 and marks TEI down when TEI is stopped', async (context) => {
-    if (!stack.tei) context.skip();
+    if (!stack.tei) return skipOnReal(context, 'tei', 'stops the TEI server to see it reported down');
     await stack.tei!.faults.down();
     const code = await gpuStatus();
     expect(code).toBe(1);
@@ -323,7 +324,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
   });
 
   it('does not wait for a Qdrant that stopped answering: marks it down after --timeout', async (context) => {
-    if (!stack.qdrant) context.skip();
+    if (!stack.qdrant) return skipOnReal(context, 'qdrant', 'holds every call with injected latency');
     stack.qdrant!.faults.latencyMs = 30_000;
     const { code, report } = await jsonReport('--timeout', '1000');
     expect(code).toBe(1);
@@ -396,7 +397,7 @@ describe('taboot gpu-status --watch', () => {
   });
 
   it('redraws in place on a TTY and exits with the last report health', async (context) => {
-    if (!stack.tei) context.skip();
+    if (!stack.tei) return skipOnReal(context, 'tei', 'stops the TEI server to see it reported down');
     await stack.tei!.faults.down();
     const original = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
     Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });

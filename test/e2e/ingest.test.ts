@@ -5,6 +5,7 @@ import { Code } from '@connectrpc/connect';
 import { QdrantClient } from '@qdrant/js-client-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestSummary } from '../../src/pipeline/summary.js';
+import { skipOnReal } from '../support/real-servers.js';
 import { runCli } from '../support/run-cli.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
 
@@ -143,8 +144,14 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(ids).toEqual(['good-1', 'good-2', 'good-3']);
   });
 
-  it('completes with every chunk exactly once while TEI and Qdrant shed every 5th request', async () => {
-    if (!stack.tei || !stack.qdrant) return;
+  it('completes with every chunk exactly once while TEI and Qdrant shed every 5th request', async (context) => {
+    if (!stack.tei || !stack.qdrant) {
+      return skipOnReal(
+        context,
+        ['tei', 'qdrant'],
+        'injects 429, 503 and UNAVAILABLE, which only the test servers can',
+      );
+    }
     const collection = uniqueName('faults');
     const env = envFor(collection);
     await createCollection(env);
@@ -206,8 +213,8 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(result.summary!.estimate!.collection.points).toBe(result.summary!.chunks);
   });
 
-  it('writes chunks that failed to --failed-out, and ingesting that file puts them back', async () => {
-    if (!stack.qdrant) return;
+  it('writes chunks that failed to --failed-out, and ingesting that file puts them back', async (context) => {
+    if (!stack.qdrant) return skipOnReal(context, 'qdrant', 'injects an INVALID_ARGUMENT into one upsert');
     const collection = uniqueName('failedout');
     const env = envFor(collection);
     await createCollection(env);
@@ -252,8 +259,14 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(result.stdout).toContain(`ingested into collection ${collection}`);
   });
 
-  it('on SIGINT stops reading, drains what is in flight, prints the summary and exits 130', async () => {
-    if (!stack.qdrant) return;
+  it('on SIGINT stops reading, drains what is in flight, prints the summary and exits 130', async (context) => {
+    if (!stack.qdrant) {
+      return skipOnReal(
+        context,
+        'qdrant',
+        'slows upserts with injected latency so that SIGINT arrives mid-run',
+      );
+    }
     const collection = uniqueName('sigint');
     const env = envFor(collection);
     await createCollection(env);
@@ -292,8 +305,8 @@ describe('taboot ingest (built binary, test servers)', () => {
     }
   });
 
-  it('spreads embedding over tei.urls and carries on when one endpoint is down', async () => {
-    if (!stack.tei) return;
+  it('spreads embedding over tei.urls and carries on when one endpoint is down', async (context) => {
+    if (!stack.tei) return skipOnReal(context, 'tei', 'counts the inputs each test TEI embedded');
     const { startTeiServer } = await import('../support/tei-server/index.js');
     const second = await startTeiServer();
     const dead = 'http://127.0.0.1:9';
@@ -349,8 +362,9 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(clash.stderr).toContain('would get the same document id');
   });
 
-  it('after a fatal error counts only what Qdrant acknowledged and keeps the rest in --failed-out', async () => {
-    if (!stack.qdrant) return;
+  it('after a fatal error counts only what Qdrant acknowledged and keeps the rest in --failed-out', async (context) => {
+    if (!stack.qdrant)
+      return skipOnReal(context, 'qdrant', 'injects PERMISSION_DENIED into every 4th upsert');
     const collection = uniqueName('fatal');
     const env = envFor(collection);
     await createCollection(env);
