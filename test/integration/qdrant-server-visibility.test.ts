@@ -21,18 +21,18 @@ import { skipOnReal } from '../support/real-servers.js';
 /**
  * `wait=false` means "in the WAL", not "visible": Qdrant acknowledges a write once queued and
  * applies it later, in order. A `wait=true` write returns only after everything queued before it
- * is applied. The test server models this with `applyDelayMs` (Infinity here: nothing is applied
- * until a `wait=true` write or `applyPending()`).
+ * is applied. The test server models this with `visibility: 'deferred'` (and an apply delay of
+ * Infinity here: nothing is applied until a `wait=true` write or `applyPending()`).
  */
 let q: QdrantTarget;
 beforeAll(async () => {
-  q = await qdrantTarget({ applyDelayMs: Number.POSITIVE_INFINITY });
+  q = await qdrantTarget({ visibility: 'deferred', applyDelayMs: Number.POSITIVE_INFINITY });
 });
 afterAll(async () => {
   await q.close();
 });
 afterEach(() => {
-  q.server?.setApplyDelay(Number.POSITIVE_INFINITY);
+  q.server?.setVisibility('deferred', Number.POSITIVE_INFINITY);
 });
 
 const testServerOnly = 'a real Qdrant applies writes on its own schedule; holding them needs the test server';
@@ -99,7 +99,7 @@ describe('deferred visibility of wait=false writes (test server)', () => {
     skipOnReal(context, 'qdrant', testServerOnly);
     const name = q.name('delayed');
     await q.create(name, 2);
-    q.server?.setApplyDelay(5);
+    q.server?.setVisibility('deferred', 5);
     await q.points.upsert({ collectionName: name, points: [point(1, [1, 0])] });
     expect(
       await until(

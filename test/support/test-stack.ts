@@ -11,8 +11,11 @@ import { startTeiServer } from './tei-server/index.js';
 
 const usage = `usage: npm run test-stack -- [--qdrant-port <p>] [--tei-port <p>] [--host <h>]
        [--dimensions <n>] [--qdrant-api-key <k>] [--tei-api-key <k>] [--indexing-delay-ms <ms>]
+       [--apply-delay-ms <ms>] [--qdrant-rest-port <p>]
        [--reranker overlap|reverse]
-Ports default to 0 (any free port).`;
+Ports default to 0 (any free port). --apply-delay-ms makes wait=false writes visible only that
+many ms later (or at the next wait=true write), as on a loaded Qdrant; --qdrant-rest-port serves
+Qdrant's REST /telemetry (gRPC call counts) there.`;
 
 function portOf(value: string | undefined, flag: string): number {
   const port = Number(value ?? 0);
@@ -35,6 +38,8 @@ async function main(): Promise<void> {
         'qdrant-api-key': { type: 'string' },
         'tei-api-key': { type: 'string' },
         'indexing-delay-ms': { type: 'string' },
+        'apply-delay-ms': { type: 'string' },
+        'qdrant-rest-port': { type: 'string' },
         reranker: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -53,6 +58,12 @@ async function main(): Promise<void> {
     port: portOf(values['qdrant-port'] as string | undefined, '--qdrant-port'),
     apiKey: values['qdrant-api-key'] as string | undefined,
     indexingDelayMs: values['indexing-delay-ms'] ? Number(values['indexing-delay-ms']) : undefined,
+    ...(values['apply-delay-ms']
+      ? { visibility: 'deferred', applyDelayMs: Number(values['apply-delay-ms']) }
+      : {}),
+    restPort: values['qdrant-rest-port']
+      ? portOf(values['qdrant-rest-port'] as string, '--qdrant-rest-port')
+      : undefined,
   });
   const tei = await startTeiServer({
     host,
@@ -61,7 +72,8 @@ async function main(): Promise<void> {
     apiKey: values['tei-api-key'] as string | undefined,
     reranker: values.reranker === 'reverse' ? 'reverse' : 'overlap',
   });
-  console.log(`test stack ready: qdrant ${qdrant.url} (gRPC), tei ${tei.url}`);
+  const rest = qdrant.restUrl ? `, ${qdrant.restUrl} (REST)` : '';
+  console.log(`test stack ready: qdrant ${qdrant.url} (gRPC)${rest}, tei ${tei.url}`);
   console.log(`  export TABOOT_QDRANT_URL=${qdrant.url} TABOOT_TEI_URL=${tei.url}`);
 
   let stopping = false;

@@ -27,6 +27,16 @@ export { Counters, filterScanCost } from './accounting.js';
 export { type DropMode, Faults, type Latency, seededRandom } from './faults.js';
 export type { Json } from './values.js';
 
+/** See `QdrantServerOptions.visibility`. */
+export type Visibility = 'immediate' | 'deferred';
+
+/**
+ * `immediate` until clients end their writes with a `wait=true` barrier; switching this to
+ * `deferred` makes every test run against a server that behaves like a loaded Qdrant.
+ */
+export const defaultVisibility: Visibility = 'immediate';
+const defaultApplyDelayMs = 50;
+
 export interface QdrantServerOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -36,11 +46,13 @@ export interface QdrantServerOptions {
   /** How long an optimization (indexing a segment past `indexing_threshold`) keeps a collection yellow, in ms. Default 0. */
   indexingDelayMs?: number;
   /**
-   * When `wait=false` writes become visible. Undefined (the default): before they are answered, as
-   * on an idle Qdrant. A number: they are acknowledged at once and applied that many ms later, or
-   * by the next `wait=true` write to the collection, whichever comes first, in order, as Qdrant's
-   * update queue does (`Infinity`: only by a `wait=true` write or `applyPending()`).
+   * When `wait=false` writes become visible. `immediate` (the default, see `defaultVisibility`):
+   * before they are answered, as on an idle Qdrant. `deferred`: they are acknowledged at once and
+   * applied `applyDelayMs` later or by the next `wait=true` write to the collection, whichever
+   * comes first, in order, as Qdrant's update queue does; reads see only applied writes.
    */
+  visibility?: Visibility;
+  /** With `deferred` visibility, ms until an acknowledged write is applied. Default 50; `Infinity`: only by a `wait=true` write or `applyPending()`. */
   applyDelayMs?: number;
   /** Serve Qdrant's REST `/telemetry` too, on this port (0: any free one). Default: no REST side. */
   restPort?: number;
@@ -86,8 +98,8 @@ export interface QdrantTestServer {
   collection(name: string): InspectedCollection | undefined;
   collectionNames(): string[];
   setIndexingDelay(ms: number): void;
-  /** Change when `wait=false` writes become visible (see `QdrantServerOptions.applyDelayMs`). */
-  setApplyDelay(ms: number | undefined): void;
+  /** Change when `wait=false` writes become visible (see `QdrantServerOptions.visibility`). */
+  setVisibility(visibility: Visibility, applyDelayMs?: number): void;
   /** Apply every acknowledged write now (of one collection, or all). */
   applyPending(collection?: string): void;
   /** Destroys every open HTTP/2 session, then stops listening. */
@@ -125,7 +137,12 @@ function inspect(state: ServerState, name: string): InspectedCollection | undefi
 /** An in-memory Qdrant 1.19 speaking real gRPC over h2c; see DESIGN.md section 7. */
 export async function startQdrantServer(options: QdrantServerOptions = {}): Promise<QdrantTestServer> {
   const host = options.host ?? '127.0.0.1';
-  const state = new ServerState(options);
+  const applyDelay = (visibility: Visibility, ms: number | undefined) =>
+    visibility === 'deferred' ? (ms ?? defaultApplyDelayMs) : undefined;
+  const state = new ServerState({
+    indexingDelayMs: options.indexingDelayMs,
+    applyDelayMs: applyDelay(options.visibility ?? defaultVisibility, options.applyDelayMs),
+  });
   const faults = new Faults();
   const counters = new Counters();
   const sockets = new Set<Socket>();
@@ -225,8 +242,8 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
     setIndexingDelay(ms) {
       state.indexingDelayMs = ms;
     },
-    setApplyDelay(ms) {
-      state.applyDelayMs = ms;
+    setVisibility(visibility, ms) {
+      state.applyDelayMs = applyDelay(visibility, ms);
     },
     applyPending(name) {
       const targets = name === undefined ? [...state.collections.values()] : [state.get(name)];
