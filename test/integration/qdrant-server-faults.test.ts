@@ -180,6 +180,8 @@ describe('Qdrant test server faults', () => {
     const error = await rejection(points().upsert({ collectionName: 'docs', points: [point(11, [0, 1])] }));
     expect(error.code).toBe(Code.Canceled);
     expect(error.rawMessage).toMatch(/stream closed/);
+    // Acknowledged means queued: with deferred visibility it shows once applied.
+    server.applyPending('docs');
     expect(server.collection('docs')?.point(11)?.vector).toEqual(new Float32Array([0, 1]));
   });
 

@@ -35,7 +35,12 @@ export type Visibility = 'immediate' | 'deferred';
  * `deferred` makes every test run against a server that behaves like a loaded Qdrant.
  */
 export const defaultVisibility: Visibility = 'immediate';
-const defaultApplyDelayMs = 50;
+/**
+ * Long enough that a read right after a client exits misses its last `wait=false` writes every
+ * time (50 ms let some of those tests pass by luck), short enough that a client that polls waits
+ * a moment rather than forever. A `wait=true` write applies the queue at once.
+ */
+const defaultApplyDelayMs = 1000;
 
 export interface QdrantServerOptions {
   /** 0 (default) picks a free port. */
@@ -52,7 +57,7 @@ export interface QdrantServerOptions {
    * comes first, in order, as Qdrant's update queue does; reads see only applied writes.
    */
   visibility?: Visibility;
-  /** With `deferred` visibility, ms until an acknowledged write is applied. Default 50; `Infinity`: only by a `wait=true` write or `applyPending()`. */
+  /** With `deferred` visibility, ms until an acknowledged write is applied. Default 1000; `Infinity`: only by a `wait=true` write or `applyPending()`. */
   applyDelayMs?: number;
   /** Serve Qdrant's REST `/telemetry` too, on this port (0: any free one). Default: no REST side. */
   restPort?: number;
