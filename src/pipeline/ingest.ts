@@ -146,9 +146,6 @@ export async function runIngest(
     if (reconciler.fatal !== undefined) throw reconciler.fatal;
     const pruning = store ?? services.listing;
     if (options.prune && pruning) await pruneStage(pruning, reconciler.sourcesRead, ledger, run);
-    if (store && !config.ingest.wait) await retried(() => store.barrier());
-    // Whole again only when everything read is in Qdrant: otherwise the next run looks for strays.
-    if (stats.failed === 0) await syncState?.finishSources();
   } catch (error) {
     fatal = error;
   }
@@ -172,6 +169,24 @@ export async function runIngest(
       ],
       fatal,
     );
+  }
+  // What the summary counts as written is searchable once the run returns, however it ended:
+  // one request that returns when Qdrant has applied every acknowledged write. After a fatal
+  // error it is tried once, without retries, so that a server that is down does not hold the exit.
+  if (store && !config.ingest.wait && stats.vectorsUpserted + stats.deleteRequests > 0) {
+    try {
+      await (fatal === undefined ? retried(() => store.barrier()) : store.barrier());
+    } catch (error) {
+      fatal ??= error;
+    }
+  }
+  // Whole again only when everything read is in Qdrant: otherwise the next run looks for strays.
+  if (fatal === undefined && stats.failed === 0) {
+    try {
+      await syncState?.finishSources();
+    } catch (error) {
+      fatal = error;
+    }
   }
   await failedOut?.close();
   return {

@@ -192,20 +192,25 @@ export class QdrantDocumentStore implements DocumentStore {
   /**
    * Returns once every write sent before it is applied and visible to searches. A `wait=false`
    * write is acknowledged once it is in Qdrant's write-ahead log; each shard applies its writes in
-   * order. A delete whose filter names one id that no point has reaches every shard (a filter
-   * selector is broadcast, unlike ids), costs each an id lookup, and with `wait=true` answers only
-   * once the shard has applied everything queued before it.
+   * order. A payload update selected by a filter reaches every shard (ids would reach only their
+   * own), and with `wait=true` answers only once each shard has applied everything queued before
+   * it. The filter is an empty `has_id`, which no point matches and which Qdrant answers without
+   * reading a point or needing a payload index; the payload set is empty, so a filter built wrong
+   * could still change nothing.
    */
   async barrier(): Promise<void> {
-    const filter = create(FilterSchema, {
-      must: [
-        create(ConditionSchema, { conditionOneOf: { case: 'hasId', value: { hasId: [uuidId(nilUuid)] } } }),
-      ],
+    const request = create(SetPayloadPointsSchema, {
+      collectionName: this.collectionName,
+      wait: true,
+      payload: {},
+      pointsSelector: filterSelector(
+        create(FilterSchema, {
+          must: [create(ConditionSchema, { conditionOneOf: { case: 'hasId', value: { hasId: [] } } })],
+        }),
+      ),
     });
-    await this.delete(
-      `wait for writes to ${this.collectionName} to be applied`,
-      filterSelector(filter),
-      true,
+    await this.qdrant.call(`wait for writes to ${this.collectionName} to be applied`, (apis) =>
+      apis.points.setPayload(request),
     );
   }
 
@@ -214,8 +219,6 @@ export class QdrantDocumentStore implements DocumentStore {
     await this.qdrant.call(what, (apis) => apis.points.delete(request));
   }
 }
-
-const nilUuid = '00000000-0000-0000-0000-000000000000';
 
 function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);

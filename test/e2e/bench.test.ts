@@ -136,7 +136,12 @@ describe('taboot bench upsert (test servers)', () => {
     const point = (
       await qdrant()
         .api('points')
-        .get({ collectionName: name, ids: [{ pointIdOptions: { case: 'num', value: 123n } }] })
+        .get({
+          collectionName: name,
+          ids: [{ pointIdOptions: { case: 'num', value: 123n } }],
+          // Qdrant's gRPC Get returns no payload unless asked (REST's default is the other way).
+          withPayload: { selectorOptions: { case: 'enable', value: true } },
+        })
     ).result[0]!;
     expect(point.payload.bucket?.kind).toEqual({ case: 'integerValue', value: 23n });
   });

@@ -4,19 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Distance, type PointStruct, QdrantClient } from '@qdrant/js-client-grpc';
+import { CollectionStatus, Distance, type PointStruct, QdrantClient } from '@qdrant/js-client-grpc';
 import { CommanderError } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
 import { registerGpuStatusCommand } from '../../src/commands/gpu-status.js';
 import { isTabootError } from '../../src/errors.js';
 import type { GpuStatusReport } from '../../src/gpu/report.js';
+import { skipOnReal } from '../support/real-servers.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
 
 const fakeDir = fileURLToPath(new URL('../support/fake-nvidia-smi/', import.meta.url));
 
 let stack: TestStack;
 let collection: string;
+let indexedCollection: string;
 let cwd: string;
 let emptyDir: string;
 
@@ -25,34 +27,46 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'taboot-gpu-status-'));
   emptyDir = mkdtempSync(join(tmpdir(), 'taboot-no-nvidia-smi-'));
   collection = uniqueName('gpu_status');
+  indexedCollection = uniqueName('gpu_status_indexed');
   const client = new QdrantClient({ url: stack.qdrantUrl, checkCompatibility: false, compression: false });
-  await client.api('collections').create({
-    collectionName: collection,
-    vectorsConfig: { config: { case: 'params', value: { size: 8n, distance: Distance.Cosine } } },
-  });
-  await client.api('points').upsert({
-    collectionName: collection,
-    wait: true,
-    points: Array.from(
-      { length: 50 },
-      (_, i) =>
-        ({
-          id: { pointIdOptions: { case: 'num', value: BigInt(i + 1) } },
-          vectors: {
-            vectorsOptions: {
-              case: 'vector',
-              value: {
-                vector: {
-                  case: 'dense',
-                  value: { data: Array.from({ length: 8 }, (_, j) => Math.sin(i + j) + 1.5) },
-                },
+  const points = Array.from(
+    { length: 50 },
+    (_, i) =>
+      ({
+        id: { pointIdOptions: { case: 'num', value: BigInt(i + 1) } },
+        vectors: {
+          vectorsOptions: {
+            case: 'vector',
+            value: {
+              vector: {
+                case: 'dense',
+                value: { data: Array.from({ length: 8 }, (_, j) => Math.sin(i + j) + 1.5) },
               },
             },
           },
-          payload: {},
-        }) as PointStruct,
-    ),
-  });
+        },
+        payload: {},
+      }) as PointStruct,
+  );
+  // The second collection's 1 KB indexing_threshold makes Qdrant index even these 1,600 bytes,
+  // kept in one segment (with two, the second one's 18 points would stay below it).
+  for (const [name, optimizersConfig] of [
+    [collection, undefined],
+    [indexedCollection, { indexingThreshold: 1n, defaultSegmentNumber: 1n }],
+  ] as const) {
+    await client.api('collections').create({
+      collectionName: name,
+      vectorsConfig: { config: { case: 'params', value: { size: 8n, distance: Distance.Cosine } } },
+      optimizersConfig,
+    });
+    await client.api('points').upsert({ collectionName: name, wait: true, points });
+  }
+  // A real Qdrant builds the index in the background: wait until it reports it done.
+  for (;;) {
+    const info = (await client.api('collections').get({ collectionName: indexedCollection })).result;
+    if (info?.status === CollectionStatus.Green && info.indexedVectorsCount === 50n) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -129,8 +143,26 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     expect(stdout).toMatch(new RegExp(`Qdrant  ${stack.qdrantUrl}  up  1\\.19\\.0`));
     expect(stdout).toContain('GPU indexing unknown: REST URL unknown: pass --qdrant-rest-url');
     expect(stdout).toContain(`collection ${collection}  green, optimizer ok`);
-    expect(stdout).toContain('points 50, indexed 50 (100.0%), segments');
+    // 50 vectors of 32 bytes are far below the default indexing_threshold (10,000 KB): none indexed.
+    expect(stdout).toContain('points 50, indexed 0 (0.0%) below indexing threshold (10,000 KB)');
     expect(stdout).toMatch(/^re-index fits: needs ~\d+(\.\d)? KiB of 6\.0 GiB free on GPU 0 \(float32/m);
+  });
+
+  it('reports every vector indexed once a low indexing_threshold has made Qdrant build the index', async () => {
+    const code = await gpuStatus('--collection', indexedCollection);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`collection ${indexedCollection}  green, optimizer ok`);
+    expect(stdout).toContain('points 50, indexed 50 (100.0%), segments');
+    stdout = '';
+    const { report } = await jsonReport('--collection', indexedCollection);
+    expect(report.qdrant.collection).toMatchObject({
+      status: 'green',
+      points: 50,
+      indexedVectors: 50,
+      indexedPercent: 100,
+      indexingThresholdKb: 1,
+      indexing: 'complete',
+    });
   });
 
   it('asks nvidia-smi for the GPU and compute-app fields, without headers or units', async () => {
@@ -183,11 +215,11 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
         exists: true,
         status: 'green',
         points: 50,
-        indexedVectors: 50,
-        indexedPercent: 100,
+        indexedVectors: 0,
+        indexedPercent: 0,
         vectorSize: 8,
         quantization: 'none',
-        indexing: 'complete',
+        indexing: 'below-threshold',
       },
     });
     expect(Object.keys(report.reindex).sort()).toEqual([
@@ -258,7 +290,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
   });
 
   it('exits 1 and marks TEI down when TEI is stopped', async (context) => {
-    if (!stack.tei) context.skip();
+    if (!stack.tei) return skipOnReal(context, 'tei', 'stops the TEI server to see it reported down');
     await stack.tei!.faults.down();
     const code = await gpuStatus();
     expect(code).toBe(1);
@@ -292,7 +324,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
   });
 
   it('does not wait for a Qdrant that stopped answering: marks it down after --timeout', async (context) => {
-    if (!stack.qdrant) context.skip();
+    if (!stack.qdrant) return skipOnReal(context, 'qdrant', 'holds every call with injected latency');
     stack.qdrant!.faults.latencyMs = 30_000;
     const { code, report } = await jsonReport('--timeout', '1000');
     expect(code).toBe(1);
@@ -365,7 +397,7 @@ describe('taboot gpu-status --watch', () => {
   });
 
   it('redraws in place on a TTY and exits with the last report health', async (context) => {
-    if (!stack.tei) context.skip();
+    if (!stack.tei) return skipOnReal(context, 'tei', 'stops the TEI server to see it reported down');
     await stack.tei!.faults.down();
     const original = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
     Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });

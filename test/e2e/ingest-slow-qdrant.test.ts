@@ -23,7 +23,6 @@ import { startStack, type TestStack, uniqueName } from '../support/stack.js';
  * flight run out: with one-point JSONL documents that gate, not Qdrant's latency, sets the pace.
  * The tests of that input wait for the delete to leave the read path.
  */
-const surplusDeleteGatesReading = false;
 
 const parallel = 4;
 const batch = 100;
@@ -164,42 +163,34 @@ suite('taboot ingest against a slow Qdrant (built binary, test servers)', () => 
     expectBusy(report);
   }, 120_000);
 
-  it.skipIf(surplusDeleteGatesReading)(
-    'keeps `parallel` upserts in flight for precomputed JSONL vectors while every upsert takes 0.4-2 s',
-    async () => {
-      const setup = await prepare('slowjsonl');
-      const file = join(setup.dir, 'vectors.jsonl');
-      const ids = await writeVectorJsonl(file, 4000);
-      const { result, report } = await ingestSlowly(setup, [file], profile);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.summary).toMatchObject({ documents: 4000, vectors: 4000, retries: 0 });
-      expectExactly(
-        setup.collection,
-        ids.map((id) => [id, 1]),
-      );
-      expectBusy(report);
-    },
-    120_000,
-  );
+  it('keeps `parallel` upserts in flight for precomputed JSONL vectors while every upsert takes 0.4-2 s', async () => {
+    const setup = await prepare('slowjsonl');
+    const file = join(setup.dir, 'vectors.jsonl');
+    const ids = await writeVectorJsonl(file, 4000);
+    const { result, report } = await ingestSlowly(setup, [file], profile);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.summary).toMatchObject({ documents: 4000, vectors: 4000, retries: 0 });
+    expectExactly(
+      setup.collection,
+      ids.map((id) => [id, 1]),
+    );
+    expectBusy(report);
+  }, 120_000);
 
-  it.skipIf(surplusDeleteGatesReading)(
-    'deletes the chunks shrunk documents no longer have and stays busy while every upsert takes 0.4-2 s',
-    async () => {
-      const setup = await prepare('shrink');
-      const file = join(setup.dir, 'vectors.jsonl');
-      const ids = await writeVectorJsonl(file, 2000);
-      await seedEarlierChunks(setup.collection, ids, 3);
-      const { result, report } = await ingestSlowly(setup, [file], profile);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.summary).toMatchObject({ documents: 2000, vectors: 2000 });
-      expectExactly(
-        setup.collection,
-        ids.map((id) => [id, 1]),
-      );
-      expectBusy(report);
-    },
-    120_000,
-  );
+  it('deletes the chunks shrunk documents no longer have and stays busy while every upsert takes 0.4-2 s', async () => {
+    const setup = await prepare('shrink');
+    const file = join(setup.dir, 'vectors.jsonl');
+    const ids = await writeVectorJsonl(file, 2000);
+    await seedEarlierChunks(setup.collection, ids, 3);
+    const { result, report } = await ingestSlowly(setup, [file], profile);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.summary).toMatchObject({ documents: 2000, vectors: 2000 });
+    expectExactly(
+      setup.collection,
+      ids.map((id) => [id, 1]),
+    );
+    expectBusy(report);
+  }, 120_000);
 
   it('on SIGTERM while TEI hangs, cancels what is in flight after the drain time, prints the JSON summary and exits 130', async () => {
     // The drain time is qdrant.timeoutMs (3 s); TEI's own deadline stays 60 s.
@@ -259,17 +250,20 @@ suite('taboot ingest against a slow Qdrant (built binary, test servers)', () => 
   }, 60_000);
 
   /** Points for chunks 1..count-1 of each document, as an earlier, longer version left them. */
+  /** An earlier version of each document, with `count` chunks and its manifest on chunk 0. */
   async function seedEarlierChunks(collection: string, docIds: readonly string[], count: number) {
     const client = new QdrantClient({ url: stack.qdrantUrl, checkCompatibility: false, compression: false });
     const vector = Array.from({ length: 1024 }, (_, i) => ((i % 5) + 1) / 5);
     for (let start = 0; start < docIds.length; start += 250) {
       const points = docIds.slice(start, start + 250).flatMap((docId) =>
-        Array.from({ length: count - 1 }, (_, i) => ({
-          id: { pointIdOptions: { case: 'uuid' as const, value: pointId(docId, i + 1) } },
+        Array.from({ length: count }, (_, i) => ({
+          id: { pointIdOptions: { case: 'uuid' as const, value: pointId(docId, i) } },
           vectors: { vectorsOptions: { case: 'vector' as const, value: { data: vector } } },
           payload: {
             doc_id: { kind: { case: 'stringValue' as const, value: docId } },
-            chunk_index: { kind: { case: 'integerValue' as const, value: BigInt(i + 1) } },
+            chunk_index: { kind: { case: 'integerValue' as const, value: BigInt(i) } },
+            chunk_count: { kind: { case: 'integerValue' as const, value: BigInt(count) } },
+            doc_hash: { kind: { case: 'stringValue' as const, value: 'an earlier version' } },
           },
         })),
       );

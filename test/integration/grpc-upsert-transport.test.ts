@@ -282,6 +282,8 @@ describe('GrpcUpsertTransport against the Qdrant test server', () => {
       await expect(t.upsert(message('docs', points(2, 16)))).resolves.toMatchObject({
         status: 'acknowledged',
       });
+      // Acknowledged writes become visible once applied, as in Qdrant.
+      server.applyPending('docs');
       expect(server.collection('docs')?.points).toHaveLength(2);
     } finally {
       await server.close();

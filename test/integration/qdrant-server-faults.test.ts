@@ -3,7 +3,6 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import {
-  CollectionStatus,
   Distance,
   type PointStruct,
   PointsOperationResponseSchema,
@@ -14,10 +13,8 @@ import {
 } from '@qdrant/js-client-grpc';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadServices } from '../support/qdrant-server/descriptors.js';
-import { type QdrantTestServer, startQdrantServer } from '../support/qdrant-server/index.js';
-
-// Fault injection exists only in the test server.
-const suite = process.env.TABOOT_TEST_QDRANT_URL ? describe.skip : describe;
+import { type QdrantTestServer, seededRandom, startQdrantServer } from '../support/qdrant-server/index.js';
+import { skipSuiteOnReal } from '../support/real-servers.js';
 
 function point(id: number, vector: number[]): PointStruct {
   return {
@@ -38,7 +35,47 @@ async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
   return error as ConnectError;
 }
 
-suite('Qdrant test server faults', () => {
+/** One unary gRPC call over a plain `node:http2` session: status, message, body and the stream's id. */
+function rawCall(session: http2.ClientHttp2Session, path: string, body: Uint8Array) {
+  return new Promise<{
+    status: string | undefined;
+    message: string | undefined;
+    body: Buffer;
+    streamId: number;
+  }>((resolve, reject) => {
+    const frame = Buffer.alloc(5 + body.length);
+    frame.writeUInt32BE(body.length, 1);
+    frame.set(body, 5);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const chunks: Buffer[] = [];
+    let headers: http2.IncomingHttpHeaders = {};
+    stream.on('response', (h) => {
+      headers = h;
+    });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('trailers', (t) => {
+      headers = { ...headers, ...t };
+    });
+    stream.on('end', () =>
+      resolve({
+        status: headers['grpc-status'] as string | undefined,
+        message: headers['grpc-message'] as string | undefined,
+        body: Buffer.concat(chunks),
+        streamId: stream.id ?? -1,
+      }),
+    );
+    stream.on('error', reject);
+    stream.end(frame);
+  });
+}
+
+describe('Qdrant test server faults', () => {
+  skipSuiteOnReal('qdrant', 'fault injection exists only in the test server');
   let server: QdrantTestServer;
   let client: QdrantClient;
   const collections = () => client.api('collections');
@@ -57,7 +94,6 @@ suite('Qdrant test server faults', () => {
   });
   beforeEach(() => {
     server.faults.reset();
-    server.setIndexingDelay(0);
   });
 
   it("fails the next N matching calls with the code and Qdrant's wording, then recovers", async () => {
@@ -144,6 +180,8 @@ suite('Qdrant test server faults', () => {
     const error = await rejection(points().upsert({ collectionName: 'docs', points: [point(11, [0, 1])] }));
     expect(error.code).toBe(Code.Canceled);
     expect(error.rawMessage).toMatch(/stream closed/);
+    // Acknowledged means queued: with deferred visibility it shows once applied.
+    server.applyPending('docs');
     expect(server.collection('docs')?.point(11)?.vector).toEqual(new Float32Array([0, 1]));
   });
 
@@ -161,67 +199,103 @@ suite('Qdrant test server faults', () => {
     await impatient.api('collections').list({});
   });
 
-  it('reports Yellow and a lagging indexed_vectors_count while optimizing, Green once done', async () => {
-    await points().upsert({ collectionName: 'docs', wait: true, points: [point(20, [1, 1])] });
-    server.setIndexingDelay(60_000);
-    await points().upsert({ collectionName: 'docs', wait: true, points: [point(21, [1, 1])] });
-    const busy = (await collections().get({ collectionName: 'docs' })).result;
-    expect(busy?.status).toBe(CollectionStatus.Yellow);
-    expect(busy?.indexedVectorsCount ?? 0n).toBeLessThan(busy?.pointsCount ?? 0n);
-
-    server.setIndexingDelay(20);
-    await points().upsert({ collectionName: 'docs', wait: true, points: [point(22, [1, 1])] });
-    let info = (await collections().get({ collectionName: 'docs' })).result;
-    while (info?.status !== CollectionStatus.Green) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      info = (await collections().get({ collectionName: 'docs' })).result;
-    }
-    expect(info.indexedVectorsCount).toBe(info.pointsCount);
+  it('fails a seeded share of matching calls, the same calls for the same seed', async () => {
+    const outcomes = async () => {
+      const seen: boolean[] = [];
+      for (let i = 0; i < 40; i++) {
+        seen.push(
+          await points()
+            .count({ collectionName: 'docs' })
+            .then(() => false)
+            .catch((error: ConnectError) => error.code === Code.Unavailable),
+        );
+      }
+      return seen;
+    };
+    server.faults.failRate(0.25, Code.Unavailable, undefined, { method: 'Points/Count', seed: 7 });
+    const first = await outcomes();
+    const draw = seededRandom(7);
+    expect(first).toEqual(Array.from({ length: 40 }, () => draw() < 0.25));
+    expect(first.filter(Boolean).length).toBeGreaterThan(0);
+    server.faults.reset();
+    server.faults.failRate(0.25, Code.Unavailable, undefined, { method: 'Points/Count', seed: 7 });
+    expect(await outcomes()).toEqual(first);
   });
 
-  it('indexes nothing while HNSW is off (m=0) and everything once m is restored', async () => {
-    await collections().update({ collectionName: 'docs', hnswConfig: { m: 0n } });
-    await points().upsert({ collectionName: 'docs', wait: true, points: [point(30, [1, 0])] });
-    expect((await collections().get({ collectionName: 'docs' })).result?.indexedVectorsCount).toBe(0n);
-    await collections().update({ collectionName: 'docs', hnswConfig: { m: 16n } });
-    const info = (await collections().get({ collectionName: 'docs' })).result;
-    expect(info?.indexedVectorsCount).toBe(info?.pointsCount);
+  it.each([
+    [Code.Unavailable, /^Shard temporarily unavailable: /],
+    [Code.ResourceExhausted, /^Rate limiting exceeded: /],
+    [Code.DeadlineExceeded, /^Timeout: /],
+  ])("answers injected code %i with Qdrant's wording for it", async (code, message) => {
+    const { collections: service } = await loadServices();
+    const plain = createClient(service, createGrpcTransport({ baseUrl: server.url }));
+    server.faults.failNext(1, code);
+    const error = await rejection(plain.list({}));
+    expect(error.code).toBe(code);
+    expect(error.rawMessage).toMatch(message);
+  });
+
+  it('rounds retry-after up to whole seconds, as Qdrant does', async () => {
+    const { collections: service } = await loadServices();
+    const plain = createClient(service, createGrpcTransport({ baseUrl: server.url }));
+    server.faults.failNext(1, Code.ResourceExhausted, undefined, { retryAfterSeconds: 0.2 });
+    expect((await rejection(plain.list({}))).metadata.get('retry-after')).toBe('1');
+  });
+
+  it('draws a latency function again for every matching call', async () => {
+    const drawn: number[] = [];
+    server.faults.latencyByMethod.set('Points/Count', () => {
+      drawn.push(0);
+      return 0;
+    });
+    for (let i = 0; i < 3; i++) await points().count({ collectionName: 'docs' });
+    await collections().list({});
+    expect(drawn).toHaveLength(3);
+    server.faults.latencyByMethod.set('Points/Count', () => 5_000);
+    const impatient = new QdrantClient({
+      url: server.url,
+      checkCompatibility: false,
+      compression: false,
+      timeout: 50,
+    });
+    const error = await rejection(impatient.api('points').count({ collectionName: 'docs' }));
+    expect([Code.Canceled, Code.DeadlineExceeded]).toContain(error.code);
+  });
+
+  it('sends GOAWAY after answering a call, then closes the session: the client reconnects for the next', async () => {
+    server.faults.goAwayNext(1, { method: 'Collections/List' });
+    const session = http2.connect(server.url);
+    const goaway = new Promise<{ code: number; lastStreamId: number }>((resolve) =>
+      session.once('goaway', (code, lastStreamId) => resolve({ code, lastStreamId })),
+    );
+    try {
+      const reply = await rawCall(session, '/qdrant.Collections/List', new Uint8Array());
+      expect(reply.status).toBe('0');
+      expect(await goaway).toEqual({ code: http2.constants.NGHTTP2_NO_ERROR, lastStreamId: reply.streamId });
+    } finally {
+      session.destroy();
+    }
+    server.faults.goAwayNext(1, { method: 'Collections/List' });
+    expect((await collections().list({})).collections.length).toBe(1);
+    expect((await collections().list({})).collections.length).toBe(1);
+  });
+
+  it('refuses a call with GOAWAY and REFUSED_STREAM: not handled, safe to retry', async () => {
+    server.faults.goAwayNext(1, { method: 'Points/Upsert', refuse: true });
+    const error = await rejection(
+      points().upsert({ collectionName: 'docs', wait: true, points: [point(50, [1, 0])] }),
+    );
+    // connect-node reports the reset stream as INTERNAL; only the message tells it was refused.
+    expect(error.code).toBe(Code.Internal);
+    expect(error.rawMessage).toBe('Stream closed with error code NGHTTP2_REFUSED_STREAM');
+    expect(server.collection('docs')?.point(50)).toBeUndefined();
+    await points().upsert({ collectionName: 'docs', wait: true, points: [point(50, [1, 0])] });
+    expect(server.collection('docs')?.point(50)).toBeDefined();
   });
 
   it('accepts raw gRPC frames from a hand-written HTTP/2 client', async () => {
     const session = http2.connect(server.url);
-    const call = (path: string, body: Uint8Array) =>
-      new Promise<{ status: string | undefined; message: string | undefined; body: Buffer }>(
-        (resolve, reject) => {
-          const frame = Buffer.alloc(5 + body.length);
-          frame.writeUInt32BE(body.length, 1);
-          frame.set(body, 5);
-          const stream = session.request({
-            ':method': 'POST',
-            ':path': path,
-            'content-type': 'application/grpc',
-            te: 'trailers',
-          });
-          const chunks: Buffer[] = [];
-          let headers: http2.IncomingHttpHeaders = {};
-          stream.on('response', (h) => {
-            headers = h;
-          });
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('trailers', (t) => {
-            headers = { ...headers, ...t };
-          });
-          stream.on('end', () =>
-            resolve({
-              status: headers['grpc-status'] as string | undefined,
-              message: headers['grpc-message'] as string | undefined,
-              body: Buffer.concat(chunks),
-            }),
-          );
-          stream.on('error', reject);
-          stream.end(frame);
-        },
-      );
+    const call = (path: string, body: Uint8Array) => rawCall(session, path, body);
     try {
       const upsert = (name: string) =>
         toBinary(

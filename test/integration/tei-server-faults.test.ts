@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { skipSuiteOnReal } from '../support/real-servers.js';
 import { cosine, teiCall } from '../support/tei-server/client.js';
 import { startTeiServer, type TeiServerOptions, type TeiTestServer } from '../support/tei-server/index.js';
 
@@ -7,7 +8,11 @@ import { startTeiServer, type TeiServerOptions, type TeiTestServer } from '../su
  * Behaviour only the test server has: fault injection, stats, rerankers, options. Skipped while the
  * protocol tests run against a real TEI (TABOOT_TEST_TEI_URL).
  */
-const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
+const suite = (name: string, body: () => void) =>
+  describe(name, () => {
+    skipSuiteOnReal('tei', 'fault injection, stats and rerankers exist only in the test server');
+    body();
+  });
 const servers: TeiTestServer[] = [];
 
 async function start(options: TeiServerOptions = {}): Promise<TeiTestServer> {

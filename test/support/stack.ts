@@ -1,4 +1,5 @@
-import { type QdrantTestServer, startQdrantServer } from './qdrant-server/index.js';
+import { type QdrantServerOptions, type QdrantTestServer, startQdrantServer } from './qdrant-server/index.js';
+import { realServers } from './real-servers.js';
 import { startTeiServer, type TeiServerOptions, type TeiTestServer } from './tei-server/index.js';
 
 export interface TestStack {
@@ -18,11 +19,13 @@ export interface TestStack {
  * the test servers against the real ones.
  */
 export async function startStack(
-  options: { tei?: TeiServerOptions; qdrantApiKey?: string } = {},
+  options: { tei?: TeiServerOptions; qdrant?: QdrantServerOptions; qdrantApiKey?: string } = {},
 ): Promise<TestStack> {
-  const realQdrant = process.env.TABOOT_TEST_QDRANT_URL || undefined;
-  const realTei = process.env.TABOOT_TEST_TEI_URL || undefined;
-  const qdrant = realQdrant ? undefined : await startQdrantServer({ apiKey: options.qdrantApiKey });
+  const realQdrant = realServers.qdrant;
+  const realTei = realServers.tei;
+  const qdrant = realQdrant
+    ? undefined
+    : await startQdrantServer({ ...options.qdrant, apiKey: options.qdrantApiKey ?? options.qdrant?.apiKey });
   const tei = realTei ? undefined : await startTeiServer(options.tei);
   return {
     qdrantUrl: realQdrant ?? qdrant!.url,

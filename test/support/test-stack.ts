@@ -13,11 +13,14 @@ import { startTeiServer } from './tei-server/index.js';
 
 const usage = `usage: npm run test-stack -- [--qdrant-port <p>] [--tei-port <p>] [--host <h>]
        [--dimensions <n>] [--qdrant-api-key <k>] [--tei-api-key <k>] [--indexing-delay-ms <ms>]
+       [--apply-delay-ms <ms>] [--qdrant-rest-port <p>]
        [--reranker overlap|reverse]
        [--tei-service-rate <tokens/s>] [--tei-padded] [--tei-max-batch-requests <n>]
        [--tei-flavor tei|openai]
-Ports default to 0 (any free port). --tei-service-rate makes TEI run one batch at a time for
-tokens / rate seconds (rows x longest row with --tei-padded); /metrics then reports
+Ports default to 0 (any free port). --apply-delay-ms makes wait=false writes visible only that
+many ms later (or at the next wait=true write), as on a loaded Qdrant; --qdrant-rest-port serves
+Qdrant's REST /telemetry (gRPC call counts) there. --tei-service-rate makes TEI run one batch at a
+time for tokens / rate seconds (rows x longest row with --tei-padded); /metrics then reports
 te_backend_busy_seconds. --tei-flavor openai serves /v1/embeddings and /v1/models only.`;
 
 function portOf(value: string | undefined, flag: string): number {
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
         'qdrant-api-key': { type: 'string' },
         'tei-api-key': { type: 'string' },
         'indexing-delay-ms': { type: 'string' },
+        'apply-delay-ms': { type: 'string' },
+        'qdrant-rest-port': { type: 'string' },
         reranker: { type: 'string' },
         'tei-service-rate': { type: 'string' },
         'tei-padded': { type: 'boolean' },
@@ -90,6 +95,12 @@ async function main(): Promise<void> {
     port: portOf(values['qdrant-port'] as string | undefined, '--qdrant-port'),
     apiKey: values['qdrant-api-key'] as string | undefined,
     indexingDelayMs: values['indexing-delay-ms'] ? Number(values['indexing-delay-ms']) : undefined,
+    ...(values['apply-delay-ms']
+      ? { visibility: 'deferred', applyDelayMs: Number(values['apply-delay-ms']) }
+      : {}),
+    restPort: values['qdrant-rest-port']
+      ? portOf(values['qdrant-rest-port'] as string, '--qdrant-rest-port')
+      : undefined,
   });
   const tei = await startTeiServer({
     host,
@@ -103,8 +114,9 @@ async function main(): Promise<void> {
     teiMode.flavor === 'openai' ? 'OpenAI-compatible' : '',
     teiMode.serviceRate ? `${teiMode.serviceRate} tokens/s${teiMode.padded ? ' padded' : ''}` : '',
   ].filter(Boolean);
+  const rest = qdrant.restUrl ? `, ${qdrant.restUrl} (REST)` : '';
   console.log(
-    `test stack ready: qdrant ${qdrant.url} (gRPC), tei ${tei.url}${teiNote.length ? ` (${teiNote.join(', ')})` : ''}`,
+    `test stack ready: qdrant ${qdrant.url} (gRPC)${rest}, tei ${tei.url}${teiNote.length ? ` (${teiNote.join(', ')})` : ''}`,
   );
   console.log(`  export TABOOT_QDRANT_URL=${qdrant.url} TABOOT_TEI_URL=${tei.url}`);
 

@@ -1,36 +1,22 @@
-import { clone, create } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import {
-  type CollectionConfig,
-  CollectionConfigSchema,
   type CollectionInfo,
   CollectionInfoSchema,
-  CollectionParamsSchema,
   CollectionStatus,
   type CreateCollection,
-  type Distance,
-  type HnswConfigDiff,
-  HnswConfigDiffSchema,
   OptimizerStatusSchema,
-  type OptimizersConfigDiff,
-  OptimizersConfigDiffSchema,
   type PayloadIndexParams,
   PayloadSchemaInfoSchema,
   type PayloadSchemaType,
-  type QuantizationConfig,
-  QuantizationConfigSchema,
   type UpdateCollection,
-  type VectorsConfig,
-  VectorsConfigSchema,
+  UpdateQueueInfoSchema,
 } from '@qdrant/js-client-grpc';
-import { qdrantErrors } from './errors.js';
-import { checkHnsw, checkOptimizers, checkQuantization, vectorSpecs } from './validation.js';
+import { CollectionSettings } from './collection-config.js';
+import { SegmentModel } from './segments.js';
+import { UpdateQueue } from './update-queue.js';
+import type { VectorSpec } from './validation.js';
 import type { Json, Payload } from './values.js';
 import { valuesAt } from './values.js';
-
-export interface VectorSpec {
-  size: number;
-  distance: Distance;
-}
 
 /** A stored point. Vectors are Float32Array (Cosine ones normalised on insert, as Qdrant does). */
 export interface StoredPoint {
@@ -48,147 +34,93 @@ export interface PayloadIndex {
   params: PayloadIndexParams | undefined;
 }
 
-/** Qdrant 1.19's defaults for what a create request leaves out. */
-const defaultHnsw = {
-  m: 16n,
-  efConstruct: 100n,
-  fullScanThreshold: 10000n,
-  maxIndexingThreads: 0n,
-  onDisk: false,
-};
-const defaultOptimizers = {
-  deletedThreshold: 0.2,
-  vacuumMinVectorNumber: 1000n,
-  defaultSegmentNumber: 0n,
-  indexingThreshold: 10000n,
-  flushIntervalSec: 5n,
-};
+/** The server-wide knobs a collection reads at each use, so that tests can change them mid-run. */
+export interface CollectionEnvironment {
+  /** How long an optimization (indexing a segment) keeps the collection yellow, in ms. */
+  indexingDelayMs(): number;
+  /** How long a `wait=false` write stays invisible; undefined: applied before it is answered. */
+  applyDelayMs(): number | undefined;
+  /** A write that failed after it was acknowledged. */
+  lateError(collection: string, error: unknown): void;
+}
 
-/** One in-memory collection: its config as Qdrant reports it, its points and payload indexes. */
+/**
+ * One in-memory collection: its settings, its points and payload indexes as applied (what reads
+ * see), its segments (what `indexed_vectors_count` and the status follow) and its update queue
+ * (writes acknowledged and not applied yet).
+ */
 export class StoredCollection {
   readonly name: string;
-  readonly vectors: Map<string, VectorSpec>;
+  readonly settings: CollectionSettings;
   readonly points = new Map<string, StoredPoint>();
   readonly payloadIndexes = new Map<string, PayloadIndex>();
-  private vectorsConfig: VectorsConfig;
-  private hnsw: HnswConfigDiff;
-  private optimizers: OptimizersConfigDiff;
-  private quantization: QuantizationConfig | undefined;
-  private params: {
-    shardNumber: number;
-    replicationFactor: number;
-    writeConsistencyFactor: number;
-    onDiskPayload: boolean;
-  };
+  readonly queue: UpdateQueue;
+  private readonly segments: SegmentModel;
   private operationId = 0n;
-  private optimizingUntil = 0;
-  private indexedWhileOptimizing = 0;
+  /** `Date.now()` when the optimizations due now became due; undefined when none is. */
+  private optimizingSince: number | undefined;
 
-  constructor(request: CreateCollection) {
+  constructor(
+    request: CreateCollection,
+    private readonly env: CollectionEnvironment,
+  ) {
     this.name = request.collectionName;
-    this.vectors = vectorSpecs(request.vectorsConfig);
-    this.vectorsConfig = request.vectorsConfig
-      ? clone(VectorsConfigSchema, request.vectorsConfig)
-      : create(VectorsConfigSchema);
-    this.hnsw = create(HnswConfigDiffSchema, { ...defaultHnsw });
-    this.optimizers = create(OptimizersConfigDiffSchema, { ...defaultOptimizers });
-    for (const [field, value, min] of [
-      ['shard_number', request.shardNumber, 1],
-      ['replication_factor', request.replicationFactor, 1],
-      ['write_consistency_factor', request.writeConsistencyFactor, 1],
-    ] as const) {
-      if (value !== undefined && value < min) {
-        throw qdrantErrors.validation(field, `value ${value} invalid, must be ${min} or larger`);
-      }
-    }
-    this.params = {
-      shardNumber: request.shardNumber ?? 1,
-      replicationFactor: request.replicationFactor ?? 1,
-      writeConsistencyFactor: request.writeConsistencyFactor ?? 1,
-      onDiskPayload: request.onDiskPayload ?? true,
-    };
-    this.applyHnsw(request.hnswConfig);
-    this.applyOptimizers(request.optimizersConfig);
-    if (request.quantizationConfig) {
-      checkQuantization(request.quantizationConfig);
-      this.quantization = clone(QuantizationConfigSchema, request.quantizationConfig);
-    }
+    this.settings = new CollectionSettings(request);
+    this.segments = new SegmentModel(() => this.settings.segmentSettings());
+    this.queue = new UpdateQueue(
+      () => env.applyDelayMs(),
+      (error) => env.lateError(this.name, error),
+    );
   }
 
-  /** Apply an UpdateCollection request: diffs over the current config, like Qdrant's PATCH. */
-  update(request: UpdateCollection, indexingDelayMs: number): void {
-    if (request.params) {
-      const p = request.params;
-      if (p.replicationFactor !== undefined) this.params.replicationFactor = p.replicationFactor;
-      if (p.writeConsistencyFactor !== undefined)
-        this.params.writeConsistencyFactor = p.writeConsistencyFactor;
-      if (p.onDiskPayload !== undefined) this.params.onDiskPayload = p.onDiskPayload;
-    }
-    const diff = request.vectorsConfig?.config;
-    if (diff?.case === 'paramsMap') {
-      for (const name of Object.keys(diff.value.map)) {
-        if (!this.vectors.has(name)) throw qdrantErrors.badInput(`Not existing vector name error: ${name}`);
-      }
-    }
-    const wasIndexing = this.indexingEnabled();
-    this.applyHnsw(request.hnswConfig);
-    this.applyOptimizers(request.optimizersConfig);
-    const q = request.quantizationConfig?.quantization;
-    if (q?.case === 'disabled') this.quantization = undefined;
-    else if (q?.case !== undefined && q.value) {
-      const config = create(QuantizationConfigSchema, { quantization: q } as never);
-      checkQuantization(config);
-      this.quantization = config;
-    }
-    // Turning HNSW back on (bulk upload done) makes Qdrant build the index: an optimization.
-    if (!wasIndexing && this.indexingEnabled()) this.touch(indexingDelayMs, 0);
+  get vectors(): Map<string, VectorSpec> {
+    return this.settings.vectors;
   }
 
-  private applyHnsw(diff: HnswConfigDiff | undefined): void {
-    if (!diff) return;
-    checkHnsw(diff);
-    for (const [key, value] of Object.entries(diff)) {
-      if (!key.startsWith('$') && value !== undefined)
-        (this.hnsw as unknown as Record<string, unknown>)[key] = value;
-    }
-  }
-
-  private applyOptimizers(diff: OptimizersConfigDiff | undefined): void {
-    if (!diff) return;
-    checkOptimizers(diff);
-    for (const [key, value] of Object.entries(diff)) {
-      if (!key.startsWith('$') && value !== undefined) {
-        (this.optimizers as unknown as Record<string, unknown>)[key] = value;
-      }
-    }
-  }
-
-  /** `m = 0` switches HNSW off (Qdrant's bulk-upload mode): nothing is indexed then. */
-  private indexingEnabled(): boolean {
-    return this.hnsw.m !== 0n;
-  }
-
-  /** Record a write: the next operation id, and an optimization window when a delay is configured. */
-  touch(indexingDelayMs: number, indexedBefore = this.indexedCount()): bigint {
-    if (indexingDelayMs > 0) {
-      this.indexedWhileOptimizing = Math.min(indexedBefore, this.points.size);
-      this.optimizingUntil = Date.now() + indexingDelayMs;
-    }
+  /** The next operation id, in the order writes are acknowledged (Qdrant's WAL order). */
+  nextOperationId(): bigint {
     this.operationId += 1n;
     return this.operationId;
   }
 
-  private optimizing(): boolean {
-    return Date.now() < this.optimizingUntil;
+  update(request: UpdateCollection): void {
+    this.settings.update(request);
+    this.settle();
   }
 
+  /** Store points (new or overwriting), as one applied write. */
+  putPoints(points: readonly StoredPoint[]): void {
+    for (const point of points) this.points.set(point.key, point);
+    this.segments.write(points.map((p) => p.key));
+    this.settle();
+  }
+
+  /** Record a payload change of stored points: in an indexed segment that moves them, as in Qdrant. */
+  touchPoints(keys: readonly string[]): void {
+    this.segments.write(keys);
+    this.settle();
+  }
+
+  /** Delete points by key; returns how many existed. */
+  deletePoints(keys: Iterable<string>): number {
+    let deleted = 0;
+    for (const key of keys) {
+      if (!this.points.delete(key)) continue;
+      this.segments.delete(key);
+      deleted += 1;
+    }
+    this.settle();
+    return deleted;
+  }
+
+  /** Vectors in built (HNSW) segments, as `indexed_vectors_count` reports them. */
   indexedCount(): number {
-    if (!this.indexingEnabled()) return 0;
-    const perPoint = this.vectors.size;
-    return this.optimizing() ? this.indexedWhileOptimizing * perPoint : this.points.size * perPoint;
+    this.settle();
+    return this.segments.indexedVectors();
   }
 
   info(): CollectionInfo {
+    this.settle();
     const payloadSchema: CollectionInfo['payloadSchema'] = {};
     for (const [key, index] of this.payloadIndexes) {
       let points = 0n;
@@ -201,27 +133,31 @@ export class StoredCollection {
         points,
       });
     }
-    const segments = Number(this.optimizers.defaultSegmentNumber ?? 0n) || 2;
     return create(CollectionInfoSchema, {
-      status: this.optimizing() ? CollectionStatus.Yellow : CollectionStatus.Green,
+      status: this.optimizingSince === undefined ? CollectionStatus.Green : CollectionStatus.Yellow,
       optimizerStatus: create(OptimizerStatusSchema, { ok: true, error: '' }),
-      segmentsCount: BigInt(segments),
+      segmentsCount: BigInt(this.segments.count),
       pointsCount: BigInt(this.points.size),
-      indexedVectorsCount: BigInt(this.indexedCount()),
+      indexedVectorsCount: BigInt(this.segments.indexedVectors()),
       payloadSchema,
-      config: this.config(),
+      config: this.settings.toProto(),
+      updateQueue: create(UpdateQueueInfoSchema, { length: BigInt(this.queue.length) }),
     });
   }
 
-  private config(): CollectionConfig {
-    return create(CollectionConfigSchema, {
-      params: create(CollectionParamsSchema, {
-        ...this.params,
-        vectorsConfig: clone(VectorsConfigSchema, this.vectorsConfig),
-      }),
-      hnswConfig: clone(HnswConfigDiffSchema, this.hnsw),
-      optimizerConfig: clone(OptimizersConfigDiffSchema, this.optimizers),
-      quantizationConfig: this.quantization ? clone(QuantizationConfigSchema, this.quantization) : undefined,
-    });
+  /**
+   * Start or finish the optimizations the segments need: the collection is yellow from the moment
+   * one is due until `indexingDelayMs` (as set now) later, when they all complete at once.
+   */
+  private settle(): void {
+    if (!this.segments.needsOptimization()) {
+      this.optimizingSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.optimizingSince ??= now;
+    if (now < this.optimizingSince + this.env.indexingDelayMs()) return;
+    this.segments.optimize();
+    this.optimizingSince = undefined;
   }
 }

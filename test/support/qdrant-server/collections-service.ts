@@ -1,14 +1,15 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServiceImpl } from '@connectrpc/connect';
 import {
+  AliasDescriptionSchema,
   CollectionDescriptionSchema,
   CollectionExistsResponseSchema,
   CollectionExistsSchema,
   CollectionOperationResponseSchema,
   GetCollectionInfoResponseSchema,
+  ListAliasesResponseSchema,
   ListCollectionsResponseSchema,
 } from '@qdrant/js-client-grpc';
-import { StoredCollection } from './collection.js';
 import type { CollectionsService } from './descriptors.js';
 import { qdrantErrors } from './errors.js';
 import type { ServerState } from './state.js';
@@ -30,17 +31,20 @@ function checkName(name: string): void {
   }
 }
 
+/** The Collections service. Get, Update and CollectionExists accept an alias; Delete takes a collection's own name. */
 export function collectionsImpl(state: ServerState): Partial<ServiceImpl<CollectionsService>> {
-  const ok = (start: number) =>
-    create(CollectionOperationResponseSchema, { result: true, time: elapsed(start) });
+  const ok = (start: number, result = true) =>
+    create(CollectionOperationResponseSchema, { result, time: elapsed(start) });
+  const aliases = (start: number, list: ReturnType<ServerState['aliasesOf']>) =>
+    create(ListAliasesResponseSchema, {
+      aliases: list.map((alias) => create(AliasDescriptionSchema, alias)),
+      time: elapsed(start),
+    });
   return {
     create(request) {
       const start = performance.now();
       checkName(request.collectionName);
-      if (state.collections.has(request.collectionName)) {
-        throw qdrantErrors.collectionExists(request.collectionName);
-      }
-      state.collections.set(request.collectionName, new StoredCollection(request));
+      state.create(request);
       return ok(start);
     },
     get(request) {
@@ -57,22 +61,32 @@ export function collectionsImpl(state: ServerState): Partial<ServiceImpl<Collect
     },
     collectionExists(request) {
       const start = performance.now();
-      const exists = state.collections.has(request.collectionName);
       return create(CollectionExistsResponseSchema, {
-        result: create(CollectionExistsSchema, { exists }),
+        result: create(CollectionExistsSchema, { exists: state.has(request.collectionName) }),
         time: elapsed(start),
       });
     },
     update(request) {
       const start = performance.now();
-      state.get(request.collectionName).update(request, state.indexingDelayMs);
+      state.get(request.collectionName).update(request);
       return ok(start);
     },
     delete(request) {
       const start = performance.now();
       // Qdrant answers `false` (not an error) when there was nothing to delete.
-      const existed = state.collections.delete(request.collectionName);
-      return create(CollectionOperationResponseSchema, { result: existed, time: elapsed(start) });
+      return ok(start, state.delete(request.collectionName));
+    },
+    updateAliases(request) {
+      const start = performance.now();
+      state.updateAliases(request.actions);
+      return ok(start);
+    },
+    listAliases() {
+      return aliases(performance.now(), state.aliasesOf());
+    },
+    listCollectionAliases(request) {
+      // A name that is not a collection has no aliases: an empty list, not NOT_FOUND.
+      return aliases(performance.now(), state.aliasesOf(request.collectionName));
     },
   };
 }

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import type {
+  ChangeAliasesSchema,
+  ClearPayloadPointsSchema,
   CollectionExistsRequestSchema,
   CollectionExistsResponseSchema,
   CollectionOperationResponseSchema,
@@ -12,11 +14,15 @@ import type {
   CreateFieldIndexCollectionSchema,
   DeleteCollectionSchema,
   DeleteFieldIndexCollectionSchema,
+  DeletePayloadPointsSchema,
   DeletePointsSchema,
   GetCollectionInfoRequestSchema,
   GetCollectionInfoResponseSchema,
   GetPointsSchema,
   GetResponseSchema,
+  ListAliasesRequestSchema,
+  ListAliasesResponseSchema,
+  ListCollectionAliasesRequestSchema,
   ListCollectionsRequestSchema,
   ListCollectionsResponseSchema,
   PointsOperationResponseSchema,
@@ -24,6 +30,9 @@ import type {
   QueryResponseSchema,
   ScrollPointsSchema,
   ScrollResponseSchema,
+  SetPayloadPointsSchema,
+  UpdateBatchPointsSchema,
+  UpdateBatchResponseSchema,
   UpdateCollectionSchema,
   UpsertPointsSchema,
 } from '@qdrant/js-client-grpc';
@@ -38,6 +47,9 @@ export type CollectionsService = GenService<{
   update: Unary<typeof UpdateCollectionSchema, typeof CollectionOperationResponseSchema>;
   delete: Unary<typeof DeleteCollectionSchema, typeof CollectionOperationResponseSchema>;
   collectionExists: Unary<typeof CollectionExistsRequestSchema, typeof CollectionExistsResponseSchema>;
+  updateAliases: Unary<typeof ChangeAliasesSchema, typeof CollectionOperationResponseSchema>;
+  listAliases: Unary<typeof ListAliasesRequestSchema, typeof ListAliasesResponseSchema>;
+  listCollectionAliases: Unary<typeof ListCollectionAliasesRequestSchema, typeof ListAliasesResponseSchema>;
 }>;
 
 /** The `qdrant.Points` methods this server implements. */
@@ -50,6 +62,11 @@ export type PointsService = GenService<{
   query: Unary<typeof QueryPointsSchema, typeof QueryResponseSchema>;
   createFieldIndex: Unary<typeof CreateFieldIndexCollectionSchema, typeof PointsOperationResponseSchema>;
   deleteFieldIndex: Unary<typeof DeleteFieldIndexCollectionSchema, typeof PointsOperationResponseSchema>;
+  setPayload: Unary<typeof SetPayloadPointsSchema, typeof PointsOperationResponseSchema>;
+  overwritePayload: Unary<typeof SetPayloadPointsSchema, typeof PointsOperationResponseSchema>;
+  deletePayload: Unary<typeof DeletePayloadPointsSchema, typeof PointsOperationResponseSchema>;
+  clearPayload: Unary<typeof ClearPayloadPointsSchema, typeof PointsOperationResponseSchema>;
+  updateBatch: Unary<typeof UpdateBatchPointsSchema, typeof UpdateBatchResponseSchema>;
 }>;
 
 /**

@@ -15,6 +15,10 @@ export const qdrantErrors = {
       Code.InvalidArgument,
     ),
   badInput: (description: string) => new ConnectError(`Wrong input: ${description}`, Code.InvalidArgument),
+  /** `Not found: ...` for anything but a collection (an alias, a point). */
+  notFound: (description: string) => new ConnectError(`Not found: ${description}`, Code.NotFound),
+  /** Request conversion failures, which Qdrant's gRPC layer answers with its bare text. */
+  invalid: (message: string) => new ConnectError(message, Code.InvalidArgument),
   /** Request validation (`validator` crate) failures, labelled the way Qdrant's tonic layer does. */
   validation: (field: string, message: string) =>
     new ConnectError(`Validation error in body: [${field}: ${message}]`, Code.InvalidArgument),

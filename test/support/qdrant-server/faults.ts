@@ -4,15 +4,25 @@ import { defaultFaultMessage } from './errors.js';
 /** `Service/Method` (`Points/Upsert`) or a whole service (`Points`); absent matches every call. */
 export type MethodMatch = string | undefined;
 
+/** A delay in ms, or a function drawn again for every call (`() => 2000 + random() * 8000`). */
+export type Latency = number | (() => number);
+
+export interface FailOptions {
+  /** Only calls of this method or service. */
+  method?: string;
+  /** Send `retry-after` (whole seconds, rounded up, as Qdrant's rate limiter does). */
+  retryAfterSeconds?: number;
+}
+
 interface FailRule {
-  remaining: number;
-  /** Periodic rules: fail every `every`-th matching call (counted in `seen`), forever. */
-  every?: number;
-  seen?: number;
   code: Code;
   message: string;
   method: MethodMatch;
   retryAfterSeconds: number | undefined;
+  /** Calls still to fail (`failNext`); periodic and random rules never run out. */
+  remaining: number;
+  /** Decides, for each matching call, whether this one fails (`failEvery`, `failRate`). */
+  hit?: () => boolean;
 }
 
 /**
@@ -33,39 +43,44 @@ interface DropRule {
   mode: DropMode;
 }
 
+interface GoAwayRule {
+  remaining: number;
+  method: MethodMatch;
+  refuse: boolean;
+}
+
 function matches(rule: MethodMatch, method: string): boolean {
   return rule === undefined || rule === method || method.startsWith(`${rule}/`);
 }
 
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /**
- * Injected failures. Rules are consumed in the order they were added; each matching call
- * uses up one. Counts are per call, whether the call fails or not.
+ * Injected failures. `failNext` rules are used up first, in the order they were added; periodic
+ * and random rules see every matching call. Counts are per call, whether it fails or not.
  */
 export class Faults {
-  /** Delay added to every call, in ms. */
-  latencyMs = 0;
-  /** Extra delay per method (`Points/Upsert`) or service (`Points`), in ms, on top of `latencyMs`. */
-  readonly latencyByMethod = new Map<string, number>();
+  /** Delay added to every call. */
+  latencyMs: Latency = 0;
+  /** Extra delay per method (`Points/Upsert`) or service (`Points`), on top of `latencyMs`. */
+  readonly latencyByMethod = new Map<string, Latency>();
   private failures: FailRule[] = [];
   private drops: DropRule[] = [];
+  private goAways: GoAwayRule[] = [];
 
-  /**
-   * Fail the next `n` matching calls with `code`. The message defaults to Qdrant's wording for
-   * that code; `retryAfterSeconds` sends `retry-after` (whole seconds) as Qdrant's rate limiter does.
-   */
-  failNext(
-    n: number,
-    code: Code,
-    message?: string,
-    options: { method?: string; retryAfterSeconds?: number } = {},
-  ): this {
-    this.failures.push({
-      remaining: n,
-      code,
-      message: message ?? defaultFaultMessage(code),
-      method: options.method,
-      retryAfterSeconds: options.retryAfterSeconds,
-    });
+  /** Fail the next `n` matching calls with `code`; the message defaults to Qdrant's wording for it. */
+  failNext(n: number, code: Code, message?: string, options: FailOptions = {}): this {
+    this.failures.push(rule(code, message, options, n));
     return this;
   }
 
@@ -73,21 +88,19 @@ export class Faults {
    * Fail every `n`-th matching call (the n-th, 2n-th, ...) with `code` until `reset()`: a server
    * that keeps shedding a share of its load, as a busy Qdrant does.
    */
-  failEvery(
-    n: number,
-    code: Code,
-    message?: string,
-    options: { method?: string; retryAfterSeconds?: number } = {},
-  ): this {
-    this.failures.push({
-      remaining: Number.POSITIVE_INFINITY,
-      every: n,
-      seen: 0,
-      code,
-      message: message ?? defaultFaultMessage(code),
-      method: options.method,
-      retryAfterSeconds: options.retryAfterSeconds,
-    });
+  failEvery(n: number, code: Code, message?: string, options: FailOptions = {}): this {
+    let seen = 0;
+    this.failures.push({ ...rule(code, message, options, 0), hit: () => ++seen % n === 0 });
+    return this;
+  }
+
+  /**
+   * Fail each matching call with probability `rate` (0.2: about one in five), drawn from a PRNG
+   * seeded with `seed`, so a run can be repeated call for call.
+   */
+  failRate(rate: number, code: Code, message?: string, options: FailOptions & { seed?: number } = {}): this {
+    const random = seededRandom(options.seed ?? 1);
+    this.failures.push({ ...rule(code, message, options, 0), hit: () => random() < rate });
     return this;
   }
 
@@ -107,42 +120,77 @@ export class Faults {
     return this;
   }
 
+  /**
+   * Send HTTP/2 GOAWAY on the session of the next `n` matching calls, then close it, as a server
+   * that shuts down or a proxy that recycles connections does. By default the call is still
+   * handled and answered (it is the last stream the GOAWAY admits) and the client must open a new
+   * connection for its next call. With `refuse`, GOAWAY admits only the streams before this one:
+   * the call is not handled and its stream is reset with REFUSED_STREAM, which tells a client it
+   * is safe to retry.
+   */
+  goAwayNext(n: number, options: { method?: string; refuse?: boolean } = {}): this {
+    this.goAways.push({ remaining: n, method: options.method, refuse: options.refuse ?? false });
+    return this;
+  }
+
   reset(): void {
     this.latencyMs = 0;
     this.latencyByMethod.clear();
     this.failures = [];
     this.drops = [];
+    this.goAways = [];
   }
 
-  /** @internal Total delay for this call, in ms. */
+  /** @internal Total delay for this call, in ms, drawing each latency function once. */
   delayFor(method: string): number {
-    let delay = this.latencyMs;
-    for (const [rule, ms] of this.latencyByMethod) if (matches(rule, method)) delay += ms;
+    let delay = draw(this.latencyMs);
+    for (const [rule, latency] of this.latencyByMethod) if (matches(rule, method)) delay += draw(latency);
     return delay;
   }
 
   /** @internal The error to answer this call with, if a rule claims it. */
   takeFailure(method: string): ConnectError | undefined {
-    const rule =
-      this.failures.find((r) => r.remaining > 0 && r.every === undefined && matches(r.method, method)) ??
-      this.failures.find((r) => r.every !== undefined && matches(r.method, method) && periodicHit(r));
-    if (!rule) return undefined;
-    rule.remaining -= 1;
+    const applicable = this.failures.filter((r) => matches(r.method, method));
+    let chosen = applicable.find((r) => r.hit === undefined && r.remaining > 0);
+    if (chosen) chosen.remaining -= 1;
+    for (const r of applicable) {
+      if (r.hit?.() && !chosen) chosen = r;
+    }
+    if (!chosen) return undefined;
     const metadata =
-      rule.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(rule.retryAfterSeconds) };
-    return new ConnectError(rule.message, rule.code, metadata);
+      chosen.retryAfterSeconds === undefined
+        ? undefined
+        : { 'retry-after': String(Math.ceil(chosen.retryAfterSeconds)) };
+    return new ConnectError(chosen.message, chosen.code, metadata);
   }
 
   /** @internal Whether to drop this call's connection, and when. */
   takeDrop(method: string): Drop | undefined {
-    const rule = this.drops.find((r) => r.remaining > 0 && matches(r.method, method));
-    if (!rule) return undefined;
-    rule.remaining -= 1;
-    return { when: rule.afterHandling ? 'after' : 'before', mode: rule.mode };
+    const found = this.drops.find((r) => r.remaining > 0 && matches(r.method, method));
+    if (!found) return undefined;
+    found.remaining -= 1;
+    return { when: found.afterHandling ? 'after' : 'before', mode: found.mode };
+  }
+
+  /** @internal Whether to send GOAWAY on this call's session, and whether it refuses the call. */
+  takeGoAway(method: string): { refuse: boolean } | undefined {
+    const found = this.goAways.find((r) => r.remaining > 0 && matches(r.method, method));
+    if (!found) return undefined;
+    found.remaining -= 1;
+    return { refuse: found.refuse };
   }
 }
 
-function periodicHit(rule: FailRule): boolean {
-  rule.seen = (rule.seen ?? 0) + 1;
-  return rule.seen % rule.every! === 0;
+function rule(code: Code, message: string | undefined, options: FailOptions, remaining: number): FailRule {
+  return {
+    code,
+    message: message ?? defaultFaultMessage(code),
+    method: options.method,
+    retryAfterSeconds: options.retryAfterSeconds,
+    remaining,
+  };
+}
+
+function draw(latency: Latency): number {
+  return typeof latency === 'function' ? Math.max(0, latency()) : latency;
 }

@@ -1,19 +1,19 @@
 import { create } from '@bufbuild/protobuf';
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   CountResponseSchema,
   CountResultSchema,
   DenseVectorSchema,
-  FieldType,
   GetResponseSchema,
   NamedVectorsOutputSchema,
-  PayloadSchemaType,
-  type PointStruct,
   PointsOperationResponseSchema,
+  type PointsUpdateOperation,
   QueryResponseSchema,
   RetrievedPointSchema,
   ScoredPointSchema,
   ScrollResponseSchema,
+  UpdateBatchResponseSchema,
+  type UpdateResult,
   UpdateResultSchema,
   UpdateStatus,
   VectorOutputSchema,
@@ -21,33 +21,27 @@ import {
   VectorsOutputSchema,
   type WithVectorsSelector,
 } from '@qdrant/js-client-grpc';
+import { type Counters, filterScanCost } from './accounting.js';
 import type { StoredCollection, StoredPoint } from './collection.js';
 import { elapsed } from './collections-service.js';
 import type { PointsService } from './descriptors.js';
 import { qdrantErrors } from './errors.js';
 import { matchesFilter } from './filter.js';
+import { scrollById, scrollByOrder, sortedPoints } from './point-reads.js';
+import {
+  type Apply,
+  clearPayloadWrite,
+  createIndexWrite,
+  deleteIndexWrite,
+  deletePayloadWrite,
+  deleteWrite,
+  payloadWrite,
+  upsertWrite,
+  type WriteScope,
+} from './point-writes.js';
 import { rankPoints } from './scoring.js';
 import type { ServerState } from './state.js';
-import { compareKeys, payloadToJson, pointIdFromKey, pointKey, selectPayload } from './values.js';
-import { denseData, toStoredVector } from './vectors.js';
-
-function toStoredPoint(collection: StoredCollection, point: PointStruct, version: bigint): StoredPoint {
-  const key = pointKey(point.id);
-  const vectors = new Map<string, Float32Array>();
-  const options = point.vectors?.vectorsOptions;
-  if (options?.case === 'vector')
-    vectors.set('', toStoredVector(collection, '', denseData(options.value, '')));
-  if (options?.case === 'vectors') {
-    for (const [name, vector] of Object.entries(options.value.vectors)) {
-      vectors.set(name, toStoredVector(collection, name, denseData(vector, name)));
-    }
-  }
-  for (const name of collection.vectors.keys()) {
-    if (!vectors.has(name) && name === '')
-      throw qdrantErrors.badInput('Vector is missing for the default vector');
-  }
-  return { key, vectors, payload: point.payload, json: payloadToJson(point.payload), version };
-}
+import { pointIdFromKey, pointKey, selectPayload } from './values.js';
 
 function vectorsOutput(
   point: StoredPoint,
@@ -75,113 +69,134 @@ function vectorsOutput(
   });
 }
 
-function indexType(request: {
-  fieldType?: FieldType;
-  fieldIndexParams?: { indexParams: { case?: string } };
-}) {
-  const byParams: Record<string, PayloadSchemaType> = {
-    keywordIndexParams: PayloadSchemaType.Keyword,
-    integerIndexParams: PayloadSchemaType.Integer,
-    floatIndexParams: PayloadSchemaType.Float,
-    geoIndexParams: PayloadSchemaType.Geo,
-    textIndexParams: PayloadSchemaType.Text,
-    boolIndexParams: PayloadSchemaType.Bool,
-    datetimeIndexParams: PayloadSchemaType.Datetime,
-    uuidIndexParams: PayloadSchemaType.Uuid,
-  };
-  const fromParams = byParams[request.fieldIndexParams?.indexParams.case ?? ''];
-  if (fromParams !== undefined) return fromParams;
-  if (request.fieldType !== undefined && request.fieldType in FieldType) {
-    return (request.fieldType + 1) as PayloadSchemaType;
-  }
-  throw qdrantErrors.badInput("Can't auto-detect field type, please specify `field_schema` in the request");
-}
+const methodOf = (context: HandlerContext) => `${context.service.name}/${context.method.name}`;
 
-export function pointsImpl(state: ServerState): Partial<ServiceImpl<PointsService>> {
-  const done = (collection: StoredCollection, wait: boolean | undefined, start: number) =>
-    create(PointsOperationResponseSchema, {
-      result: create(UpdateResultSchema, {
-        operationId: collection.touch(state.indexingDelayMs),
-        // wait=false: in the WAL and queued; wait=true: applied and searchable.
-        status: wait ? UpdateStatus.Completed : UpdateStatus.Acknowledged,
-      }),
-      time: elapsed(start),
+/**
+ * The Points service over the applied state of each collection. Writes go through the
+ * collection's update queue (see `UpdateQueue`): `wait=false` answers `Acknowledged`, `wait=true`
+ * answers `Completed` once it and everything queued before it are applied.
+ */
+export function pointsImpl(state: ServerState, counters: Counters): Partial<ServiceImpl<PointsService>> {
+  /** Validate a write (throws), give it the next operation id, queue or apply it. */
+  const submit = (
+    collection: StoredCollection,
+    wait: boolean | undefined,
+    method: string,
+    build: (scope: WriteScope) => Apply,
+  ): UpdateResult => {
+    const scope: WriteScope = { collection, operationId: 0n, scan: (n) => counters.scan(method, n) };
+    const apply = build(scope);
+    scope.operationId = collection.nextOperationId();
+    collection.queue.submit(apply, wait === true);
+    return create(UpdateResultSchema, {
+      operationId: scope.operationId,
+      status: wait ? UpdateStatus.Completed : UpdateStatus.Acknowledged,
     });
-  const sorted = (collection: StoredCollection) =>
-    [...collection.points.values()].sort((a, b) => compareKeys(a.key, b.key));
+  };
+  const write =
+    <R extends { collectionName: string; wait?: boolean }>(
+      build: (request: R) => (scope: WriteScope) => Apply,
+    ) =>
+    (request: R, context: HandlerContext) => {
+      const start = performance.now();
+      const collection = state.get(request.collectionName);
+      const result = submit(collection, request.wait, methodOf(context), build(request));
+      return create(PointsOperationResponseSchema, { result, time: elapsed(start) });
+    };
+  const batchOperation = (op: PointsUpdateOperation['operation']): ((scope: WriteScope) => Apply) => {
+    switch (op.case) {
+      case 'upsert':
+        return (scope) => upsertWrite(scope, op.value.points);
+      case 'deletePoints':
+        return (scope) => deleteWrite(scope, op.value.points);
+      case 'deleteDeprecated':
+        return (scope) => deleteWrite(scope, op.value);
+      case 'setPayload':
+        return (scope) => payloadWrite(scope, op.value, 'set');
+      case 'overwritePayload':
+        return (scope) => payloadWrite(scope, op.value, 'overwrite');
+      case 'deletePayload':
+        return (scope) => deletePayloadWrite(scope, op.value.keys, op.value.pointsSelector);
+      case 'clearPayload':
+        return (scope) => clearPayloadWrite(scope, op.value.points);
+      case 'clearPayloadDeprecated':
+        return (scope) => clearPayloadWrite(scope, op.value);
+      default:
+        throw qdrantErrors.unsupported(`UpdateBatch operation \`${op.case ?? 'empty'}\``);
+    }
+  };
 
   return {
-    upsert(request) {
-      const start = performance.now();
-      const collection = state.get(request.collectionName);
+    upsert: write((request) => (scope) => {
       if (request.updateFilter) throw qdrantErrors.unsupported('Conditional upsert (update_filter)');
-      // Validate every point before storing any: a bad batch leaves the collection unchanged.
-      const points = request.points.map((p) => toStoredPoint(collection, p, 0n));
-      const response = done(collection, request.wait, start);
-      for (const point of points) {
-        point.version = response.result?.operationId ?? 0n;
-        collection.points.set(point.key, point);
-      }
-      return response;
-    },
-    delete(request) {
+      return upsertWrite(scope, request.points);
+    }),
+    delete: write((request) => (scope) => deleteWrite(scope, request.points)),
+    setPayload: write((request) => (scope) => payloadWrite(scope, request, 'set')),
+    overwritePayload: write((request) => (scope) => payloadWrite(scope, request, 'overwrite')),
+    deletePayload: write(
+      (request) => (scope) => deletePayloadWrite(scope, request.keys, request.pointsSelector),
+    ),
+    clearPayload: write((request) => (scope) => clearPayloadWrite(scope, request.points)),
+    createFieldIndex: write((request) => (scope) => createIndexWrite(scope, request)),
+    deleteFieldIndex: write((request) => (scope) => deleteIndexWrite(scope, request.fieldName)),
+    updateBatch(request, context) {
       const start = performance.now();
       const collection = state.get(request.collectionName);
-      const selector = request.points?.pointsSelectorOneOf;
-      if (selector?.case === 'points') {
-        for (const id of selector.value.ids) collection.points.delete(pointKey(id));
-      } else if (selector?.case === 'filter') {
-        for (const point of [...collection.points.values()]) {
-          if (matchesFilter(point, selector.value)) collection.points.delete(point.key);
-        }
-      } else {
-        throw qdrantErrors.badInput('PointsSelector is empty');
+      if (request.operations.length === 0) {
+        throw qdrantErrors.validation('operations', 'value [] invalid, must be at least 1 characters');
       }
-      return done(collection, request.wait, start);
+      // One after the other, as Qdrant runs them: a failing operation stops the batch, and the
+      // ones before it stay written.
+      const result = request.operations.map((op) =>
+        submit(collection, request.wait, methodOf(context), batchOperation(op.operation)),
+      );
+      return create(UpdateBatchResponseSchema, { result, time: elapsed(start) });
     },
-    get(request) {
+    get(request, context) {
       const start = performance.now();
       const collection = state.get(request.collectionName);
+      counters.scan(methodOf(context), request.ids.length);
       const result = request.ids.flatMap((id) => {
         const point = collection.points.get(pointKey(id));
         if (!point) return [];
         return [
           create(RetrievedPointSchema, {
             id: pointIdFromKey(point.key),
-            payload: selectPayload(point.payload, request.withPayload, true),
+            payload: selectPayload(point.payload, request.withPayload, false),
             vectors: vectorsOutput(point, request.withVectors),
           }),
         ];
       });
       return create(GetResponseSchema, { result, time: elapsed(start) });
     },
-    scroll(request) {
+    scroll(request, context) {
       const start = performance.now();
       const collection = state.get(request.collectionName);
-      if (request.orderBy) throw qdrantErrors.unsupported('Scroll with order_by');
       const limit = request.limit ?? 10;
       if (limit < 1) throw qdrantErrors.validation('limit', `value ${limit} invalid, must be 1 or larger`);
-      const offset = request.offset ? pointKey(request.offset) : undefined;
-      const matching = sorted(collection).filter(
-        (p) => (offset === undefined || compareKeys(p.key, offset) >= 0) && matchesFilter(p, request.filter),
-      );
-      const page = matching.slice(0, limit);
-      const next = matching[limit];
+      const { page, next, scanned } = request.orderBy
+        ? scrollByOrder(collection, request, limit)
+        : scrollById(collection, request, limit);
+      counters.scan(methodOf(context), scanned);
       return create(ScrollResponseSchema, {
-        result: page.map((point) =>
+        result: page.map(({ point, orderValue }) =>
           create(RetrievedPointSchema, {
             id: pointIdFromKey(point.key),
             payload: selectPayload(point.payload, request.withPayload, true),
             vectors: vectorsOutput(point, request.withVectors),
+            orderValue,
           }),
         ),
         nextPageOffset: next ? pointIdFromKey(next.key) : undefined,
         time: elapsed(start),
       });
     },
-    count(request) {
+    count(request, context) {
       const start = performance.now();
       const collection = state.get(request.collectionName);
+      // Without a filter Qdrant answers from its point counts; with one it selects the points.
+      if (request.filter) counters.scan(methodOf(context), filterScanCost(collection, request.filter));
       let count = 0n;
       for (const point of collection.points.values()) if (matchesFilter(point, request.filter)) count += 1n;
       return create(CountResponseSchema, {
@@ -189,37 +204,23 @@ export function pointsImpl(state: ServerState): Partial<ServiceImpl<PointsServic
         time: elapsed(start),
       });
     },
-    query(request) {
+    query(request, context) {
       const start = performance.now();
       const collection = state.get(request.collectionName);
-      const ranked = rankPoints(collection, request, sorted(collection));
+      if (request.filter) counters.scan(methodOf(context), filterScanCost(collection, request.filter));
+      const ranked = rankPoints(collection, request, sortedPoints(collection));
       return create(QueryResponseSchema, {
-        result: ranked.map(({ point, score }) =>
+        result: ranked.map(({ point, score, version }) =>
           create(ScoredPointSchema, {
             id: pointIdFromKey(point.key),
             payload: selectPayload(point.payload, request.withPayload, false),
             score,
-            version: point.version,
+            version,
             vectors: vectorsOutput(point, request.withVectors),
           }),
         ),
         time: elapsed(start),
       });
-    },
-    createFieldIndex(request) {
-      const start = performance.now();
-      const collection = state.get(request.collectionName);
-      collection.payloadIndexes.set(request.fieldName, {
-        type: indexType(request),
-        params: request.fieldIndexParams,
-      });
-      return done(collection, request.wait, start);
-    },
-    deleteFieldIndex(request) {
-      const start = performance.now();
-      const collection = state.get(request.collectionName);
-      collection.payloadIndexes.delete(request.fieldName);
-      return done(collection, request.wait, start);
     },
   };
 }

@@ -8,6 +8,8 @@ import { toStoredVector } from './vectors.js';
 export interface Ranked {
   point: StoredPoint;
   score: number;
+  /** The point's version for a nearest query; 0 when there is no query, as Qdrant 1.19 answers. */
+  version: bigint;
 }
 
 /** Distances whose score is a distance: smaller is closer, results ascend. */
@@ -28,7 +30,7 @@ function score(distance: Distance, a: Float32Array, b: Float32Array): number {
 /**
  * The Query API over exact (brute-force) scoring: nearest by a dense vector or by a stored
  * point's vector, then filter, score threshold, offset and limit. Without a query, points come
- * in id order with score 0, as Qdrant returns them. `params` (hnsw_ef, exact, quantization) are
+ * in id order with score 1 and version 0, as Qdrant 1.19 returns them. `params` (hnsw_ef, exact, quantization) are
  * accepted and make no difference: every search here is exact.
  */
 export function rankPoints(
@@ -43,7 +45,7 @@ export function rankPoints(
   const candidates = byId.filter((p) => matchesFilter(p, request.filter));
   const variant = request.query?.variant;
   if (variant === undefined || variant.case === undefined) {
-    return candidates.slice(offset, offset + limit).map((point) => ({ point, score: 0 }));
+    return candidates.slice(offset, offset + limit).map((point) => ({ point, score: 1, version: 0n }));
   }
   if (variant.case !== 'nearest') throw qdrantErrors.unsupported(`Query \`${variant.case}\``);
   const using = request.using ?? '';
@@ -72,7 +74,7 @@ export function rankPoints(
     if (!vector) continue;
     const s = score(spec.distance, query, vector);
     if (threshold !== undefined && (asc ? s > threshold : s < threshold)) continue;
-    ranked.push({ point, score: s });
+    ranked.push({ point, score: s, version: point.version });
   }
   ranked.sort(
     (a, b) => (asc ? a.score - b.score : b.score - a.score) || compareKeys(a.point.key, b.point.key),

@@ -1,4 +1,5 @@
 import {
+  Datatype,
   Distance,
   type HnswConfigDiff,
   type OptimizersConfigDiff,
@@ -7,8 +8,14 @@ import {
   type VectorParams,
   type VectorsConfig,
 } from '@qdrant/js-client-grpc';
-import type { VectorSpec } from './collection.js';
 import { qdrantErrors } from './errors.js';
+
+export interface VectorSpec {
+  size: number;
+  distance: Distance;
+  /** Bytes per dimension as stored: 4 for float32 (the default), 2 for float16, 1 for uint8. */
+  elementBytes: number;
+}
 
 const maxVectorSize = 65536;
 
@@ -25,7 +32,8 @@ function checkVector(field: string, params: VectorParams): VectorSpec {
   }
   if (params.hnswConfig) checkHnsw(params.hnswConfig, `${field}.hnsw_config`);
   if (params.quantizationConfig) checkQuantization(params.quantizationConfig, `${field}.quantization_config`);
-  return { size, distance: params.distance };
+  const elementBytes = params.datatype === Datatype.Float16 ? 2 : params.datatype === Datatype.Uint8 ? 1 : 4;
+  return { size, distance: params.distance, elementBytes };
 }
 
 /** Dense vector specs by name; the unnamed default vector is `''`. */

@@ -115,7 +115,10 @@ export function valuesAt(json: Json, path: string): Json[] {
   return current.flatMap((value) => (Array.isArray(value) ? value : [value]));
 }
 
-/** Apply a `with_payload` selector; absent means no payload, as in Qdrant's Query/Scroll defaults. */
+/**
+ * Apply a `with_payload` selector. Absent means `fallback`: Qdrant's gRPC defaults are true for
+ * Scroll and false for Get and Query (REST defaults Get to true).
+ */
 export function selectPayload(
   payload: Payload,
   selector: WithPayloadSelector | undefined,
@@ -150,7 +153,7 @@ function copyPath(from: Payload, to: Payload, path: string[]): void {
   if (Object.keys(child).length > 0) to[head] = structValue(child);
 }
 
-function removePath(target: Payload, path: string[]): void {
+export function removePath(target: Payload, path: string[]): void {
   const [head, ...rest] = path;
   if (head === undefined || !(head in target)) return;
   if (rest.length === 0) {
@@ -164,7 +167,7 @@ function removePath(target: Payload, path: string[]): void {
   target[head] = structValue(child);
 }
 
-function structValue(fields: Payload): Value {
+export function structValue(fields: Payload): Value {
   return create(ValueSchema, { kind: { case: 'structValue', value: create(StructSchema, { fields }) } });
 }
 
