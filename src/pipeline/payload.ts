@@ -1,22 +1,12 @@
 import type { Chunk } from '../chunking/markdown-chunker.js';
 import type { PayloadValue } from '../qdrant/point-encoder.js';
 import type { SourceDocument } from '../sources/document.js';
-
-/** Payload keys taboot writes itself; metadata with the same names is overridden. */
-export const reservedPayloadKeys = [
-  'doc_id',
-  'source',
-  'chunk_index',
-  'chunk_count',
-  'doc_hash',
-  'content',
-  'section',
-  'title',
-] as const;
+import { sectionOf } from './owned-keys.js';
 
 /**
  * A chunk's payload (DESIGN section 3): the document's metadata (front matter, extra JSONL
- * fields) plus taboot's own keys. `created_at` arrives as Unix seconds from the readers.
+ * fields) plus taboot's own keys (`owned-keys.ts` says which a document may set). `created_at`
+ * arrives as Unix seconds from the readers.
  */
 export function buildPayload(
   document: SourceDocument,
@@ -34,7 +24,7 @@ export function buildPayload(
   payload.chunk_count = chunkCount;
   payload.doc_hash = document.docHash;
   payload.content = chunk.text;
-  payload.section = chunk.section;
+  payload.section = sectionOf(document, chunk.section);
   if (document.title !== undefined) payload.title = document.title;
   return payload;
 }

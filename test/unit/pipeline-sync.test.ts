@@ -302,4 +302,56 @@ describe('sync', () => {
       );
     }
   });
+
+  it("keeps the user's section, source and title, and refuses a line that sets a key taboot computes", async () => {
+    const vector = Buffer.from(new Float32Array(8).fill(0.5).buffer).toString('base64');
+    const lines = [
+      { id: 'a', text: 'alpha', section: 'Install > Linux' },
+      { id: 'b', text: 'beta', source: 'github' },
+      { id: 'c', text: 'gamma', title: 'Gamma' },
+      { id: 'd', text: 'delta', doc_id: 'd' },
+      { id: 'e', text: 'epsilon', doc_id: 'another' },
+      { id: 'f', text: 'zeta', chunk_index: 3 },
+      { id: 'g', text: 'eta', chunk_count: 3 },
+      { id: 'h', text: 'theta', doc_hash: 'abc' },
+      { id: 'i', text: 'iota', content: 'something else' },
+      { id: 'j', text: 'kappa', content: 'kappa' },
+      { id: 'k', text: 'lambda', vector, section: 'Reference' },
+    ];
+    write('keys.jsonl', `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    const qdrant = new MemoryQdrant();
+    const run = await ingest(qdrant);
+    const byDoc = new Map([...qdrant.points.values()].map((point) => [point.payload.doc_id, point.payload]));
+    expect(byDoc.get('a')?.section).toBe('Install > Linux');
+    expect(byDoc.get('b')?.source).toBe('github');
+    expect(byDoc.get('c')?.title).toBe('Gamma');
+    expect(byDoc.get('d')?.doc_id).toBe('d');
+    expect(byDoc.get('j')?.content).toBe('kappa');
+    expect(byDoc.get('k')?.section).toBe('Reference');
+    for (const refused of ['e', 'f', 'g', 'h', 'i']) expect(byDoc.has(refused), refused).toBe(false);
+    expect(run.problems.map((problem) => [problem.line, problem.field, problem.severity])).toEqual([
+      [5, 'doc_id', 'error'],
+      [6, 'chunk_index', 'error'],
+      [7, 'chunk_count', 'error'],
+      [8, 'doc_hash', 'error'],
+      [9, 'content', 'error'],
+    ]);
+    expect(run.outcome.stats.skipped).toBe(5);
+  });
+
+  it('reports precomputed vectors as such: nothing embedded, no tokens, the embedder never asked', async () => {
+    const vector = Buffer.from(new Float32Array(8).fill(0.25).buffer).toString('base64');
+    const lines = Array.from({ length: 20 }, (_, index) =>
+      JSON.stringify({ id: `v${index}`, text: `t ${index}`, vector }),
+    );
+    write('vectors.jsonl', `${lines.join('\n')}\n`);
+    const qdrant = new MemoryQdrant();
+    const run = await ingest(qdrant);
+    const { stats } = run.outcome;
+    expect(stats.chunksPrecomputed).toBe(20);
+    expect(stats.chunksEmbedded).toBe(0);
+    expect(stats.tokensEstimated).toBe(0);
+    expect(run.embedder.requests).toBe(0);
+    expect(qdrant.calls.delete).toBe(0);
+  });
 });

@@ -4,6 +4,7 @@ import type { DocumentLedger, LedgerEntry } from '../document-ledger.js';
 import { asRetriedChunk, type RetriedChunk } from '../failed-chunks.js';
 import { fingerprint } from '../fingerprint.js';
 import type { IngestRun } from '../ingest-run.js';
+import { ownedKeyConflict, withOwnSource } from '../owned-keys.js';
 
 /**
  * What the run does with a document. `skip`: Qdrant already holds exactly what this run would
@@ -75,11 +76,11 @@ async function planGroup(group: SourceDocument[], context: PlanContext): Promise
     ? await context.model()
     : '';
   const settings = { ...run.chunking, model };
-  for (const document of group) {
-    const retried = asRetriedChunk(document);
+  for (const read of group) {
+    const retried = asRetriedChunk(read);
     if (retried) {
       planned.push({
-        document,
+        document: read,
         action: 'retry',
         fingerprint: '',
         stored: undefined,
@@ -88,6 +89,12 @@ async function planGroup(group: SourceDocument[], context: PlanContext): Promise
       });
       continue;
     }
+    const conflict = ownedKeyConflict(read);
+    if (conflict) {
+      run.problem(conflict);
+      continue;
+    }
+    const document = withOwnSource(read);
     const duplicateOf = ledger.get(document.docId);
     if (duplicateOf) run.duplicate(document, duplicateOf);
     const entry: PlannedDocument = {
