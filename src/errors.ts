@@ -3,13 +3,16 @@
  * exit code the entry point sets; anything else is a bug and prints its stack.
  *
  * Exit codes: 0 ok, 1 runtime failure (a service is down, a collection differs), 2 usage or
- * config error, 3 finished but some input was skipped, 130 interrupted.
+ * config error, 3 finished but some input was skipped, 4 another run holds the collection, 130
+ * interrupted.
  */
 export const ExitCode = {
   Ok: 0,
   Failure: 1,
   Usage: 2,
   Partial: 3,
+  /** Another run holds the collection's lock. */
+  Locked: 4,
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -124,6 +124,12 @@ difference is listed), 2 on bad flags or config.`,
       dryRun: flags.dryRun ?? false,
     });
     report.renderCreateResult(context.output, result);
+    const { missingSyncIndexes } = await import('../qdrant/payload-keys.js');
+    const unindexed = missingSyncIndexes(
+      config.collection.name,
+      Object.keys(config.collection.payloadIndexes),
+    );
+    if (unindexed) context.output.warn(unindexed);
     if (result.kind === 'outcome' && (result.outcome.action === 'differs' || hasRemaining(result.outcome))) {
       throw new ExitError(ExitCode.Failure);
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ExitCode, ExitError, errorMessage, InterruptedError } from '../errors.js';
+import { ExitCode, ExitError, errorMessage, InterruptedError, isTabootError } from '../errors.js';
+import type { IngestSummary } from '../pipeline/summary.js';
 import { knownExtensions } from '../sources/registry.js';
 import { createContext } from './context.js';
 import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
@@ -96,6 +97,10 @@ export const ingestFlags = {
     '--prune',
     'delete stored documents of the sources read that are no longer in the input (with --dry-run: list them)',
   ),
+  metricsFile: flag.text(
+    '--metrics-file <path>',
+    "write the run's figures in node_exporter textfile format (for a cron job monitored by Prometheus)",
+  ),
   reembed: flag.bool(
     '--reembed',
     'rewrite every document, unchanged ones too; needed to change the embedding model in place',
@@ -173,6 +178,11 @@ signal; a second signal quits at once, without a summary.`,
       onCancel: () => context.output.warn('drain time is up: cancelling the requests still in flight'),
     });
     const display = view.createIngestView(context.output, flags.progress);
+    const metrics = flags.metricsFile
+      ? await import('../pipeline/metrics-file.js').then((module) =>
+          module.metricsFileFor(flags.metricsFile!),
+        )
+      : undefined;
     let result: Awaited<ReturnType<typeof ingestJob>>;
     try {
       result = await ingestJob(
@@ -189,22 +199,36 @@ signal; a second signal quits at once, without a summary.`,
         },
         display.events,
       );
+    } catch (error) {
+      // Stopped before the run (a held lock, a missing collection): the metrics say so too.
+      await metrics?.writeFailure(config.collection.name, exitCodeOf(error));
+      throw error;
     } finally {
       display.stop();
       interrupt.dispose();
     }
     view.renderIngestSummary(context.output, result.summary);
-    if (result.summary.interrupted) {
-      // After Ctrl-C no retry is started, so a request failing during the drain is expected.
-      if (result.fatal) context.output.warn(`while stopping: ${errorMessage(result.fatal)}`);
-      throw new InterruptedError(interrupt.received() ?? 'SIGINT');
-    }
-    if (result.fatal) throw result.fatal;
-    const { skipped, failed, duplicates } = result.summary;
-    if (skipped > 0 || failed > 0 || duplicates > 0) {
-      const counts = [`${skipped} input(s) skipped`, `${failed} chunk(s) failed`];
-      if (duplicates > 0) counts.push(`${duplicates} duplicate document id(s)`);
-      throw new ExitError(ExitCode.Partial, `${counts.join(', ')}; see the messages above`);
-    }
+    // After Ctrl-C no retry is started, so a request failing during the drain is expected.
+    if (result.summary.interrupted && result.fatal)
+      context.output.warn(`while stopping: ${errorMessage(result.fatal)}`);
+    const error = runError(result, interrupt.received());
+    await metrics?.write(result.summary, exitCodeOf(error));
+    if (error) throw error;
   });
+}
+
+/** The error the run ends with, if any: interrupted, failed, or partial (exit 3). */
+function runError(result: { summary: IngestSummary; fatal: unknown }, signal: string | undefined): unknown {
+  if (result.summary.interrupted) return new InterruptedError(signal ?? 'SIGINT');
+  if (result.fatal) return result.fatal;
+  const { skipped, failed, duplicates } = result.summary;
+  if (skipped === 0 && failed === 0 && duplicates === 0) return undefined;
+  const counts = [`${skipped} input(s) skipped`, `${failed} chunk(s) failed`];
+  if (duplicates > 0) counts.push(`${duplicates} duplicate document id(s)`);
+  return new ExitError(ExitCode.Partial, `${counts.join(', ')}; see the messages above`);
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error === undefined) return ExitCode.Ok;
+  return isTabootError(error) ? error.exitCode : ExitCode.Failure;
 }

@@ -45,6 +45,7 @@ export async function ingestJob(
   const services = await prepareIngest(options.config);
   try {
     events.onStart?.(stats);
+    for (const line of services.warnings) events.onWarning?.(line);
     const outcome = await runIngest(options, services, events, stats);
     return {
       summary: summarize(stats, {

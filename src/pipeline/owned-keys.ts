@@ -35,7 +35,8 @@ export function ownedKeyConflict(document: SourceDocument): SourceProblem | unde
     );
   }
   for (const key of computedKeys) {
-    if (metadata[key] !== undefined) return refuse(key, `\`${key}\` is set, but taboot computes it for every chunk`);
+    if (metadata[key] !== undefined)
+      return refuse(key, `\`${key}\` is set, but taboot computes it for every chunk`);
   }
   const content = metadata[payloadKeys.content];
   if (content !== undefined && content !== document.text) {

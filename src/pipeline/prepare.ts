@@ -5,13 +5,17 @@ import { Qdrant } from '../qdrant/client.js';
 import { updateCollectionMetadata } from '../qdrant/collection-metadata.js';
 import { specFromCollectionInfo } from '../qdrant/collection-spec.js';
 import { getCollection } from '../qdrant/collections.js';
-import { QdrantDocumentStore } from '../qdrant/document-store.js';
+import { type DocumentStore, QdrantDocumentStore } from '../qdrant/document-store.js';
 import { GrpcPointSink } from '../qdrant/grpc-point-sink.js';
+import { IngestLock } from '../qdrant/ingest-lock.js';
 import { payloadToJson } from '../qdrant/payload-json.js';
+import { missingSyncIndexes } from '../qdrant/payload-keys.js';
 import type { IngestServices } from './ingest.js';
 import { SyncState } from './sync-state.js';
 
 export interface PreparedIngest extends IngestServices {
+  /** Lines for the user about the collection (payload indexes sync needs). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -23,7 +27,19 @@ export interface PreparedIngest extends IngestServices {
 export async function prepareIngest(config: Config): Promise<PreparedIngest> {
   // One Qdrant client for the preflight and sync's reads and deletes: one connection.
   const qdrant = new Qdrant(config.qdrant);
-  const collection = await describeTarget(qdrant, config.collection.name);
+  const warnings: string[] = [];
+  // Taken before the collection is read: two runs never interleave their writes to one collection,
+  // and what this run learns of it (its points, its sync markers) no other run changes meanwhile.
+  const lock = await IngestLock.acquire(qdrant, config.collection.name, (line) => warnings.push(line));
+  let collection: Awaited<ReturnType<typeof describeTarget>>;
+  try {
+    collection = await describeTarget(qdrant, config.collection.name);
+  } catch (error) {
+    await lock.release().catch(() => {});
+    throw error;
+  }
+  const unindexed = missingSyncIndexes(config.collection.name, collection.indexed);
+  if (unindexed) warnings.push(unindexed);
   const embedder = createEmbedder(config.tei);
   const sink = new GrpcPointSink(config.qdrant, config.collection.name, config.ingest.wait);
   return {
@@ -32,20 +48,22 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
     store: new QdrantDocumentStore(qdrant, config.collection.name),
     dimensions: collection.vectorSize,
     startedEmpty: collection.points === 0,
+    warnings,
     syncState: new SyncState(collection.metadata, (entries) =>
       updateCollectionMetadata(qdrant, config.collection.name, entries),
     ),
     close: async () => {
-      await Promise.all([sink.close(), embedder.close()]);
+      await Promise.all([sink.close(), embedder.close(), lock.release()]);
     },
   };
 }
 
-/** Qdrant for `--dry-run --prune`: lists stored documents, writes nothing. */
-export async function connectListing(config: Config): Promise<QdrantDocumentStore> {
+/** Qdrant for `--dry-run --prune`: lists stored documents, and can do nothing else. */
+export async function connectListing(config: Config): Promise<Pick<DocumentStore, 'documentPage'>> {
   const qdrant = new Qdrant(config.qdrant);
   await describeTarget(qdrant, config.collection.name);
-  return new QdrantDocumentStore(qdrant, config.collection.name);
+  const store = new QdrantDocumentStore(qdrant, config.collection.name);
+  return { documentPage: (source, cursor) => store.documentPage(source, cursor) };
 }
 
 /** One `Collections/Get`: a missing collection is its NOT_FOUND, not a separate existence check. */
@@ -56,6 +74,7 @@ async function describeTarget(qdrant: Qdrant, name: string) {
       vectorSize: specFromCollectionInfo(info).vectorSize,
       points: Number(info.pointsCount ?? 0n),
       metadata: payloadToJson(info.config?.metadata ?? {}),
+      indexed: Object.keys(info.payloadSchema),
     };
   } catch (error) {
     if (!(error instanceof ServiceError) || error.code !== 'NOT_FOUND') throw error;

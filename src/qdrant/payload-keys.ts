@@ -17,3 +17,18 @@ export const payloadKeys = {
 
 /** Fields that sync filters on: without a payload index, each filter scans the collection. */
 export const syncIndexedFields = [payloadKeys.docId, payloadKeys.source, payloadKeys.chunkIndex] as const;
+
+/**
+ * The line to show when a collection lacks payload indexes sync filters on, or nothing. `indexed`
+ * names the fields that have one.
+ */
+export function missingSyncIndexes(collection: string, indexed: Iterable<string>): string | undefined {
+  const have = new Set(indexed);
+  const missing = syncIndexedFields.filter((field) => !have.has(field));
+  if (missing.length === 0) return undefined;
+  return (
+    `collection ${collection} has no payload index on ${missing.join(', ')}: --prune and the clean-up ` +
+    'after an interrupted run filter by them, and without an index each such request scans every point ' +
+    `(add them to collection.payloadIndexes and run taboot collection create --update)`
+  );
+}

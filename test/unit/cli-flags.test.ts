@@ -14,7 +14,13 @@ vi.mock('../../src/pipeline/ingest-job.js', () => ({
   ingestJob: vi.fn(async (options: Record<string, unknown>) => {
     call.config = options.config;
     call.options = options;
-    return { summary: { interrupted: false, skipped: 0, failed: 0 }, fatal: undefined };
+    return { summary: { interrupted: false, skipped: 0, failed: 0, duplicates: 0 }, fatal: undefined };
+  }),
+}));
+vi.mock('../../src/pipeline/metrics-file.js', () => ({
+  metricsFileFor: vi.fn(async (path: string) => {
+    call.metricsFile = path;
+    return { write: async () => {}, writeFailure: async () => {} };
   }),
 }));
 vi.mock('../../src/ui/ingest-view.js', () => ({
@@ -139,6 +145,7 @@ const ingestRows: Row[] = [
   ['ingest', ['docs'], { 'options.prune': false, 'options.reembed': false }],
   ['ingest', ['docs', '--prune'], { 'options.prune': true }],
   ['ingest', ['docs', '--reembed'], { 'options.reembed': true }],
+  ['ingest', ['docs', '--metrics-file', 'm.prom'], { metricsFile: 'm.prom' }],
   ['ingest', ['docs', '--on-error', 'fail'], { 'options.onError': 'fail', 'config.ingest.onError': 'fail' }],
   ['ingest', ['docs', '--failed-out', 'failed.jsonl'], { 'options.failedOut': 'failed.jsonl' }],
   ['ingest', ['docs', '--progress', 'ndjson'], { progress: 'ndjson' }],
