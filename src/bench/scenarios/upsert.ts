@@ -7,7 +7,7 @@ import type { EncodablePoint } from '../../qdrant/point-encoder.js';
 import type { UpsertResult } from '../result.js';
 import { LatencyRecorder, summarize, Timeline } from '../stats.js';
 import { type VectorDistribution, vectorBatches } from '../vectors.js';
-import { waitForCollectionIndex } from './indexing.js';
+import { waitForCollectionIndex } from '../../qdrant/indexing-wait.js';
 import { type BenchEvents, cpuMeter, round3, toSeconds } from './shared.js';
 
 export interface UploadOptions {

@@ -4,7 +4,7 @@ import {
   type IndexingTarget,
   indexingVerdict,
   waitForIndexing,
-} from '../../src/bench/scenarios/indexing.js';
+} from '../../src/qdrant/indexing-wait.js';
 
 const target: IndexingTarget = {
   expectedPoints: 10_000,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TabootError } from '../../errors.js';
-import type { Qdrant } from '../../qdrant/client.js';
-import { type CollectionSummary, describeCollection } from '../../qdrant/collections.js';
+import { TabootError } from '../errors.js';
+import type { Qdrant } from './client.js';
+import { type CollectionSummary, describeCollection } from './collections.js';
 
 /** The parts of a collection's info that say whether indexing has finished. */
 export type IndexingSample = Pick<
@@ -49,6 +49,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Each sample as it arrives (progress). */
   onSample?: (sample: IndexingSample) => void;
+  /** What the timeout's message tells the user to do (default: the bench's `--index-timeout`). */
+  timeoutHint?: string;
   /** For tests: the clock and the pause between polls. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -103,7 +105,7 @@ export async function waitForIndexing(
       throw new TabootError(
         `collection not indexed after ${Math.round(options.timeoutMs / 1000)} s: status ${sample.status}, ` +
           `${sample.indexedVectors} of ${sample.points} vectors indexed (${target.expectedPoints} uploaded)`,
-        { hint: 'Give it longer with --index-timeout <seconds>.' },
+        { hint: options.timeoutHint ?? 'Give it longer with --index-timeout <seconds>.' },
       );
     }
     await pause(Math.min(500, 100 * 2 ** Math.min(poll, 3)));
