@@ -5,6 +5,7 @@ import { globalFlags, globalOptions } from './commands/context.js';
 import { addFlags } from './commands/flags.js';
 import { registerGpuStatusCommand } from './commands/gpu-status.js';
 import { registerIngestCommand } from './commands/ingest.js';
+import { registerReindexCommand } from './commands/reindex.js';
 import { registerSearchCommand } from './commands/search.js';
 import { ExitCode, errorMessage, isTabootError, ServiceError } from './errors.js';
 import { watchForClosedPipe } from './ui/closed-pipe.js';
@@ -36,6 +37,7 @@ Examples:
   $ taboot collection create                 create the collection from taboot.config.json
   $ taboot collection info --json            status, counts and settings as JSON
   $ taboot ingest ./docs                     chunk, embed and upsert a folder with live vec/s
+  $ taboot reindex ./docs                    rebuild into a new collection, then switch the alias
   $ taboot search "scrape intervals"         semantic search with filters and reranking
   $ taboot bench all --json                  upsert, search and embedding benchmarks
   $ taboot gpu-status                        GPU, TEI and Qdrant health in one screen
@@ -44,6 +46,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 partial (input skipped),
   );
   registerCollectionCommand(program);
   registerIngestCommand(program);
+  registerReindexCommand(program);
   registerSearchCommand(program);
   registerBenchCommand(program);
   registerGpuStatusCommand(program);

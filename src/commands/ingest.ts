@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { ExitCode, ExitError, errorMessage, InterruptedError, isTabootError } from '../errors.js';
-import type { IngestSummary } from '../pipeline/summary.js';
 import { knownExtensions } from '../sources/registry.js';
 import { createContext } from './context.js';
 import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
+import { runIngestJob } from './ingest-job-runner.js';
 import { collectionFlag, nonNegativeInt, positiveInt, qdrantUrlFlag, teiUrlFlag } from './options.js';
-import { interruptOnSignals } from './signals.js';
 
 /** Every `ingest` flag, in help order. A flag with `config` overrides that setting. */
 export const ingestFlags = {
@@ -97,6 +95,10 @@ export const ingestFlags = {
     '--prune',
     'delete stored documents of the sources read that are no longer in the input (with --dry-run: list them)',
   ),
+  bulk: flag.bool(
+    '--bulk',
+    'for a full load: build no index while points arrive, then restore indexing and wait for the index',
+  ),
   metricsFile: flag.text(
     '--metrics-file <path>',
     "write the run's figures in node_exporter textfile format (for a cron job monitored by Prometheus)",
@@ -163,72 +165,22 @@ signal; a second signal quits at once, without a summary.`,
     const flags = readFlags(command, ingestFlags);
     const context = createContext(command);
     const { config } = await context.loadConfig(flagOverrides(flags, ingestFlags));
-    const [{ ingestJob }, view] = await Promise.all([
-      import('../pipeline/ingest-job.js'),
-      import('../ui/ingest-view.js'),
-    ]);
-    // A request in flight has its deadline anyway: the drain waits that long, then cancels.
-    const drainMs = config.qdrant.timeoutMs;
-    const interrupt = interruptOnSignals({
-      drainMs,
-      onFirst: (name) =>
-        context.output.info(
-          `\n${name}: finishing the requests in flight (at most ${Math.ceil(drainMs / 1000)} s), then stopping (again to quit at once)`,
-        ),
-      onCancel: () => context.output.warn('drain time is up: cancelling the requests still in flight'),
-    });
-    const display = view.createIngestView(context.output, flags.progress);
-    const metrics = flags.metricsFile
-      ? await import('../pipeline/metrics-file.js').then((module) =>
-          module.metricsFileFor(flags.metricsFile!),
-        )
-      : undefined;
-    let result: Awaited<ReturnType<typeof ingestJob>>;
-    try {
-      result = await ingestJob(
+    const { ingestJob } = await import('../pipeline/ingest-job.js');
+    await runIngestJob(context, config, flags, (signals, events) =>
+      ingestJob(
         {
           paths,
           config,
           dryRun: flags.dryRun ?? false,
           prune: flags.prune ?? false,
           reembed: flags.reembed ?? false,
+          bulk: flags.bulk ?? false,
           onError: config.ingest.onError,
           failedOut: flags.failedOut,
-          signal: interrupt.signal,
-          cancel: interrupt.cancel,
+          ...signals,
         },
-        display.events,
-      );
-    } catch (error) {
-      // Stopped before the run (a held lock, a missing collection): the metrics say so too.
-      await metrics?.writeFailure(config.collection.name, exitCodeOf(error));
-      throw error;
-    } finally {
-      display.stop();
-      interrupt.dispose();
-    }
-    view.renderIngestSummary(context.output, result.summary);
-    // After Ctrl-C no retry is started, so a request failing during the drain is expected.
-    if (result.summary.interrupted && result.fatal)
-      context.output.warn(`while stopping: ${errorMessage(result.fatal)}`);
-    const error = runError(result, interrupt.received());
-    await metrics?.write(result.summary, exitCodeOf(error));
-    if (error) throw error;
+        events,
+      ),
+    );
   });
-}
-
-/** The error the run ends with, if any: interrupted, failed, or partial (exit 3). */
-function runError(result: { summary: IngestSummary; fatal: unknown }, signal: string | undefined): unknown {
-  if (result.summary.interrupted) return new InterruptedError(signal ?? 'SIGINT');
-  if (result.fatal) return result.fatal;
-  const { skipped, failed, duplicates } = result.summary;
-  if (skipped === 0 && failed === 0 && duplicates === 0) return undefined;
-  const counts = [`${skipped} input(s) skipped`, `${failed} chunk(s) failed`];
-  if (duplicates > 0) counts.push(`${duplicates} duplicate document id(s)`);
-  return new ExitError(ExitCode.Partial, `${counts.join(', ')}; see the messages above`);
-}
-
-function exitCodeOf(error: unknown): number {
-  if (error === undefined) return ExitCode.Ok;
-  return isTabootError(error) ? error.exitCode : ExitCode.Failure;
 }

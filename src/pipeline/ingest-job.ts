@@ -42,20 +42,34 @@ export async function ingestJob(
     };
     return { summary, fatal: outcome.fatal };
   }
-  const services = await prepareIngest(options.config);
+  const services = await prepareIngest(options.config, { bulk: options.bulk });
   try {
     events.onStart?.(stats);
     for (const line of services.warnings) events.onWarning?.(line);
     const outcome = await runIngest(options, services, events, stats);
-    return {
-      summary: summarize(stats, {
-        ...context,
-        interrupted: outcome.interrupted,
-        stopped: outcome.fatal !== undefined,
-        failedOut: outcome.failedOut,
-      }),
-      fatal: outcome.fatal,
-    };
+    let fatal = outcome.fatal;
+    let indexSeconds: number | undefined;
+    if (services.bulk) {
+      // Indexing comes back however the load ended; the wait only follows a complete one.
+      const ok = fatal === undefined && !outcome.interrupted;
+      try {
+        indexSeconds = await services.bulk.finish(
+          { ok, points: stats.vectorsUpserted },
+          (sample) => events.onIndexing?.(sample),
+          options.signal,
+        );
+      } catch (error) {
+        fatal ??= error;
+      }
+    }
+    const summary = summarize(stats, {
+      ...context,
+      interrupted: outcome.interrupted,
+      stopped: fatal !== undefined,
+      failedOut: outcome.failedOut,
+    });
+    if (indexSeconds !== undefined) summary.index_seconds = Math.round(indexSeconds * 1000) / 1000;
+    return { summary, fatal };
   } finally {
     await services.close();
   }

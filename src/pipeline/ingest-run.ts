@@ -1,6 +1,7 @@
 import { resolveChunkOptions } from '../chunking/markdown-chunker.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage, TabootError } from '../errors.js';
+import type { IndexingSample } from '../qdrant/indexing-wait.js';
 import { formatProblem, type SourceDocument, type SourceProblem } from '../sources/document.js';
 import type { LedgerEntry } from './document-ledger.js';
 import type { FailedChunkWriter } from './failed-chunks.js';
@@ -17,6 +18,8 @@ export interface IngestEvents {
   onWarning?(line: string): void;
   /** Stored documents `--prune` deleted (or, in a dry run, would delete). */
   onPruned?(source: string, docIds: readonly string[], dryRun: boolean): void;
+  /** `--bulk`: the collection's indexing progress after the load, each time it is polled. */
+  onIndexing?(sample: IndexingSample): void;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface IngestOptions {
   reembed?: boolean;
   /** Delete stored documents of the sources read that the run did not read (`--prune`). */
   prune?: boolean;
+  /** Defer index building during the load, restore it after and wait for the index (`--bulk`). */
+  bulk?: boolean;
   /**
    * Aborting stops reading and retrying; requests already in flight still complete (that is the
    * drain), so the signal never cancels a request.

@@ -10,12 +10,15 @@ import { GrpcPointSink } from '../qdrant/grpc-point-sink.js';
 import { IngestLock } from '../qdrant/ingest-lock.js';
 import { payloadToJson } from '../qdrant/payload-json.js';
 import { missingSyncIndexes } from '../qdrant/payload-keys.js';
+import { BulkLoad, restoreUnfinishedBulk } from './bulk.js';
 import type { IngestServices } from './ingest.js';
 import { SyncState } from './sync-state.js';
 
 export interface PreparedIngest extends IngestServices {
-  /** Lines for the user about the collection (payload indexes sync needs). */
+  /** Lines for the user about the collection (payload indexes sync needs, a restored bulk load). */
   warnings: string[];
+  /** `--bulk`: indexing is off until `finish`. */
+  bulk: BulkLoad | undefined;
   close(): Promise<void>;
 }
 
@@ -24,7 +27,10 @@ export interface PreparedIngest extends IngestServices {
  * and precomputed vectors must have). The embedder is connected lazily, when the first chunk needs
  * embedding, so that a run of precomputed vectors works with TEI down. Then the fast upsert sink.
  */
-export async function prepareIngest(config: Config): Promise<PreparedIngest> {
+export async function prepareIngest(
+  config: Config,
+  options: { bulk?: boolean } = {},
+): Promise<PreparedIngest> {
   // One Qdrant client for the preflight and sync's reads and deletes: one connection.
   const qdrant = new Qdrant(config.qdrant);
   const warnings: string[] = [];
@@ -32,8 +38,12 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
   // and what this run learns of it (its points, its sync markers) no other run changes meanwhile.
   const lock = await IngestLock.acquire(qdrant, config.collection.name, (line) => warnings.push(line));
   let collection: Awaited<ReturnType<typeof describeTarget>>;
+  let bulk: BulkLoad | undefined;
   try {
     collection = await describeTarget(qdrant, config.collection.name);
+    const restored = await restoreUnfinishedBulk(qdrant, config.collection.name, collection.metadata);
+    if (restored) warnings.push(restored);
+    if (options.bulk) bulk = await BulkLoad.begin(qdrant, config);
   } catch (error) {
     await lock.release().catch(() => {});
     throw error;
@@ -49,6 +59,7 @@ export async function prepareIngest(config: Config): Promise<PreparedIngest> {
     dimensions: collection.vectorSize,
     startedEmpty: collection.points === 0,
     warnings,
+    bulk,
     syncState: new SyncState(collection.metadata, (entries) =>
       updateCollectionMetadata(qdrant, config.collection.name, entries),
     ),

@@ -69,6 +69,17 @@ export interface IngestSummary {
   failed_out: { path: string; count: number } | undefined;
   /** The process's peak resident memory so far, MiB (bounded by batch sizes, not corpus size). */
   peak_rss_mb: number;
+  /** `--bulk`: seconds from the end of the load until Qdrant had built the index. */
+  index_seconds?: number;
+  /** `taboot reindex`: the collection built, and what became of the alias. */
+  reindex?: {
+    alias: string;
+    collection: string;
+    switched: boolean;
+    /** The collection the alias pointed at before (null: the alias is new). */
+    previous: string | null;
+    deleted: string[];
+  };
   /** `--dry-run` only. */
   estimate?: {
     request_bytes: number;

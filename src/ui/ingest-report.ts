@@ -34,6 +34,8 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
     rows.push(['truncated', `${formatCount(summary.truncated)} chunks over TEI's input limit`]);
   if (summary.retries > 0) rows.push(['retries', formatCount(summary.retries)]);
   rows.push(['wall time', formatDuration(summary.wall_seconds * 1000)]);
+  if (summary.index_seconds !== undefined)
+    rows.push(['indexing', `${formatDuration(summary.index_seconds * 1000)} after the load (--bulk)`]);
   const stages = summary.stage_seconds;
   const busy = [`read ${seconds(stages.read)}`, `chunk ${seconds(stages.chunk)}`];
   if (!summary.dry_run) busy.push(`embed ${seconds(stages.embed)}`, `upsert ${seconds(stages.upsert)}`);
@@ -42,6 +44,7 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
   rows.push(['busy time', `${busy.join(', ')} ${c.dim('(summed over requests in flight)')}`]);
   if (!summary.dry_run) rows.push(['TEI time', describeTeiTime(stages)]);
   rows.push(['peak RSS', `${formatCount(summary.peak_rss_mb)} MiB`]);
+  if (summary.reindex) rows.push(['alias', describeReindex(summary.reindex)]);
   if (summary.failed_out)
     rows.push(['failed-out', `${summary.failed_out.count} chunks in ${summary.failed_out.path}`]);
 
@@ -69,6 +72,15 @@ function renderEstimate(output: Output, estimate: NonNullable<IngestSummary['est
     const section = chunk.section ? `  ${chunk.section}` : '';
     output.result(`  ${String(chunk.tokens).padStart(6)}  ${chunk.docId}#${chunk.chunkIndex}${section}`);
   }
+}
+
+/** `docs -> docs_20261130T044812Z (was docs_20261129T020000Z; deleted 1 older)` or why it was left. */
+function describeReindex(reindex: NonNullable<IngestSummary['reindex']>): string {
+  if (!reindex.switched)
+    return `${reindex.alias} left as it was (${reindex.collection} not finished, deleted)`;
+  const was = reindex.previous ? `was ${reindex.previous}` : 'new alias';
+  const deleted = reindex.deleted.length > 0 ? `; deleted ${reindex.deleted.length} older` : '';
+  return `${reindex.alias} -> ${reindex.collection} (${was}${deleted})`;
 }
 
 /** `120 found, 87 read` (all read: just the count). */

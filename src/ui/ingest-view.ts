@@ -1,6 +1,7 @@
 import type { IngestEvents } from '../pipeline/ingest.js';
 import type { IngestStats } from '../pipeline/stats.js';
 import { itemLocation } from '../pipeline/work-item.js';
+import { formatCount } from './format.js';
 import { type ProgressRenderer, resolveProgressMode, startProgress } from './ingest-progress.js';
 import type { Output } from './output.js';
 
@@ -15,12 +16,17 @@ export function createIngestView(output: Output, requestedMode: string) {
   const mode = resolveProgressMode(requestedMode, output);
   let progress: ProgressRenderer | undefined;
   const log = (line: string) => (progress ? progress.log(line) : output.warn(line));
-  const events: IngestEvents & { onStart(stats: IngestStats): void } = {
+  let lastIndexing = { line: '', at: Number.NEGATIVE_INFINITY };
+  const events: IngestEvents & { onStart(stats: IngestStats): void; onPhase(line: string): void } = {
     onStart(stats) {
       progress = startProgress(stats, output, mode);
     },
     onWarning(line) {
       log(line);
+    },
+    onPhase(line) {
+      if (progress) progress.log(line);
+      else output.info(line);
     },
     onProblem(problem) {
       const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
@@ -37,6 +43,14 @@ export function createIngestView(output: Output, requestedMode: string) {
       // A dry run is asked which documents would go: name each. A real prune says how many.
       if (dryRun) for (const docId of docIds) log(`would prune ${source}: ${docId}`);
       else log(`pruned ${docIds.length} document(s) of ${source} no longer in the input`);
+    },
+    onIndexing(sample) {
+      // One line per change of the counts, at most every 2 s: the index can take minutes.
+      const line = `indexing: ${formatCount(sample.indexedVectors)} of ${formatCount(sample.points)} vectors indexed, status ${sample.status}`;
+      const now = performance.now();
+      if (line === lastIndexing.line || now - lastIndexing.at < 2000) return;
+      lastIndexing = { line, at: now };
+      log(line);
     },
     onRetry(service, event) {
       output.trace(

@@ -17,6 +17,13 @@ vi.mock('../../src/pipeline/ingest-job.js', () => ({
     return { summary: { interrupted: false, skipped: 0, failed: 0, duplicates: 0 }, fatal: undefined };
   }),
 }));
+vi.mock('../../src/pipeline/reindex.js', () => ({
+  reindexJob: vi.fn(async (options: Record<string, unknown>) => {
+    call.config = options.config;
+    call.options = options;
+    return { summary: { interrupted: false, skipped: 0, failed: 0, duplicates: 0 }, fatal: undefined };
+  }),
+}));
 vi.mock('../../src/pipeline/metrics-file.js', () => ({
   metricsFileFor: vi.fn(async (path: string) => {
     call.metricsFile = path;
@@ -142,9 +149,10 @@ const ingestRows: Row[] = [
   ['ingest', ['docs'], { 'config.ingest.wait': false, 'options.dryRun': false, 'options.onError': 'skip' }],
   ['ingest', ['docs', '--max-retries', '0'], { 'config.ingest.maxRetries': 0 }],
   ['ingest', ['docs', '--dry-run'], { 'options.dryRun': true }],
-  ['ingest', ['docs'], { 'options.prune': false, 'options.reembed': false }],
+  ['ingest', ['docs'], { 'options.prune': false, 'options.reembed': false, 'options.bulk': false }],
   ['ingest', ['docs', '--prune'], { 'options.prune': true }],
   ['ingest', ['docs', '--reembed'], { 'options.reembed': true }],
+  ['ingest', ['docs', '--bulk'], { 'options.bulk': true }],
   ['ingest', ['docs', '--metrics-file', 'm.prom'], { metricsFile: 'm.prom' }],
   ['ingest', ['docs', '--on-error', 'fail'], { 'options.onError': 'fail', 'config.ingest.onError': 'fail' }],
   ['ingest', ['docs', '--failed-out', 'failed.jsonl'], { 'options.failedOut': 'failed.jsonl' }],
@@ -416,9 +424,31 @@ const gpuStatusRows: Row[] = [
   ['gpu-status', ['--collection', 'docs'], { 'config.collection.name': 'docs' }],
 ];
 
+/** `reindex` takes ingest's flags but those that only make sense in place, plus `--keep`. */
+const inPlaceOnly = ['--dry-run', '--prune', '--reembed', '--bulk'];
+const reindexRows: Row[] = [
+  ...ingestRows
+    .filter(([, args]) => !args.some((arg) => inPlaceOnly.includes(arg)))
+    .map(
+      ([, args, expected]): Row => [
+        'reindex',
+        args,
+        Object.fromEntries(
+          Object.entries(expected).filter(
+            ([path]) =>
+              !['options.dryRun', 'options.prune', 'options.reembed', 'options.bulk'].includes(path),
+          ),
+        ),
+      ],
+    ),
+  ['reindex', ['docs'], { 'options.keep': 1 }],
+  ['reindex', ['docs', '--keep', '3'], { 'options.keep': 3 }],
+];
+
 const rows: Row[] = [
   ...globalRows,
   ...ingestRows,
+  ...reindexRows,
   ...searchRows,
   ...collectionRows,
   ...benchRows,

@@ -3,11 +3,11 @@ import type { Config } from '../../config/schema.js';
 import { defaultRetryPolicy, withRetry } from '../../pipeline/retry.js';
 import type { Qdrant } from '../../qdrant/client.js';
 import { GrpcUpsertTransport } from '../../qdrant/grpc-upsert-transport.js';
+import { waitForCollectionIndex } from '../../qdrant/indexing-wait.js';
 import type { EncodablePoint } from '../../qdrant/point-encoder.js';
 import type { UpsertResult } from '../result.js';
 import { LatencyRecorder, summarize, Timeline } from '../stats.js';
 import { type VectorDistribution, vectorBatches } from '../vectors.js';
-import { waitForCollectionIndex } from '../../qdrant/indexing-wait.js';
 import { type BenchEvents, cpuMeter, round3, toSeconds } from './shared.js';
 
 export interface UploadOptions {
