@@ -91,6 +91,10 @@ export const ingestFlags = {
     '--dry-run',
     'read and chunk only: counts, tokens, request bytes and a size estimate; no server needed',
   ),
+  chunksOut: flag.text(
+    '--chunks-out <file.jsonl>',
+    'write every chunk (point id, document, section, tokens, text) to inspect what will be embedded; use with --dry-run',
+  ),
   prune: flag.bool(
     '--prune',
     'delete stored documents of the sources read that are no longer in the input (with --dry-run: list them)',
@@ -143,6 +147,7 @@ Examples:
   $ taboot ingest ./docs                              Markdown, HTML, JSONL and text under ./docs
   $ taboot ingest notes.jsonl --text-field body --id-field uuid
   $ taboot ingest ./docs --dry-run                    chunks, tokens and a collection size estimate
+  $ taboot ingest ./docs --dry-run --chunks-out c.jsonl   every chunk that would be embedded
   $ taboot ingest ./docs --json --progress none       for cron: one JSON summary on stdout
   $ taboot ingest ./docs --prune                      also delete documents no longer in ./docs
   $ taboot ingest ./docs --failed-out failed.jsonl && taboot ingest failed.jsonl
@@ -175,6 +180,7 @@ signal; a second signal quits at once, without a summary.`,
           prune: flags.prune ?? false,
           reembed: flags.reembed ?? false,
           bulk: flags.bulk ?? false,
+          chunkReport: flags.chunksOut ? { path: flags.chunksOut } : undefined,
           onError: config.ingest.onError,
           failedOut: flags.failedOut,
           ...signals,

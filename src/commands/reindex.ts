@@ -6,7 +6,14 @@ import { runIngestJob } from './ingest-job-runner.js';
 import { nonNegativeInt } from './options.js';
 
 /** `reindex` reads and writes like `ingest`, without the flags that only make sense in place. */
-const { dryRun: _dryRun, prune: _prune, reembed: _reembed, bulk: _bulk, ...shared } = ingestFlags;
+const {
+  dryRun: _dryRun,
+  prune: _prune,
+  reembed: _reembed,
+  bulk: _bulk,
+  chunksOut: _chunksOut,
+  ...shared
+} = ingestFlags;
 
 export const reindexFlags = {
   ...shared,

@@ -27,7 +27,12 @@ export async function ingestJob(
     const listing = options.prune ? await connectListing(options.config) : undefined;
     const services = { ...dryRunServices(options.config), listing };
     events.onStart?.(stats);
-    const outcome = await runIngest(options, services, events, stats);
+    const outcome = await runIngest(
+      { ...options, chunkReport: { path: options.chunkReport?.path } },
+      services,
+      events,
+      stats,
+    );
     const summary = summarize(stats, {
       ...context,
       interrupted: outcome.interrupted,
@@ -39,6 +44,7 @@ export async function ingestJob(
       largest_request_bytes: services.sink.largestRequestBytes,
       collection: services.sink.estimate(options.config),
       largest_chunks: services.sink.largest,
+      chunks: outcome.chunks!,
     };
     return { summary, fatal: outcome.fatal };
   }

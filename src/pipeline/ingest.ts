@@ -1,8 +1,10 @@
+import type { ChunkDistribution } from '../chunking/chunk-stats.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder, EmbedderInfo } from '../embed/embedder.js';
 import { TabootError } from '../errors.js';
 import type { DocumentStore } from '../qdrant/document-store.js';
 import type { PointSink } from '../qdrant/point-sink.js';
+import { ChunkReport } from './chunk-report.js';
 import { DocumentLedger } from './document-ledger.js';
 import { FailedChunkWriter } from './failed-chunks.js';
 import { type IngestEvents, IngestRun } from './ingest-run.js';
@@ -34,6 +36,8 @@ export interface IngestOptions {
   prune?: boolean;
   /** Defer index building during the load, restore it after and wait for the index (`--bulk`). */
   bulk?: boolean;
+  /** Measure the chunks' sizes (`--dry-run`), and write each chunk to this JSONL (`--chunks-out`). */
+  chunkReport?: { path: string | undefined };
   /**
    * Aborting stops reading and retrying; requests already in flight still complete (that is the
    * drain), so the signal never cancels a request.
@@ -62,6 +66,8 @@ export interface IngestServices {
 
 export interface IngestOutcome {
   stats: IngestStats;
+  /** With `options.chunkReport`: the size distribution of the chunks this run cut. */
+  chunks: ChunkDistribution | undefined;
   interrupted: boolean;
   /** The error that stopped the run, after in-flight work was drained. */
   fatal: unknown;
@@ -94,6 +100,9 @@ export async function runIngest(
       )
     : undefined;
   const run = new IngestRun(config, stats, events, signal, options.onError, failedOut);
+  const chunkReport = options.chunkReport
+    ? new ChunkReport(run.chunking, options.chunkReport.path)
+    : undefined;
   const ledger = new DocumentLedger();
   const store = services.store;
   const upserts = upsertStage(run, services.sink, options.cancel, {
@@ -133,6 +142,7 @@ export async function runIngest(
         }
         reconciler.begin(chunked);
         stats.chunks += chunked.items.length;
+        for (const item of chunked.items) chunkReport?.add(item, chunked.document.format);
         for (const [index, item] of chunked.items.entries()) {
           try {
             await send(item);
@@ -191,8 +201,10 @@ export async function runIngest(
     }
   }
   await failedOut?.close();
+  await chunkReport?.close();
   return {
     stats,
+    chunks: chunkReport?.distribution(),
     interrupted: signal.aborted,
     fatal,
     failedOut: failedOut ? { path: failedOut.path, count: failedOut.count } : undefined,

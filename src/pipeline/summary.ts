@@ -1,3 +1,4 @@
+import type { ChunkDistribution } from '../chunking/chunk-stats.js';
 import type { CollectionEstimate, LargestChunk } from './dry-run.js';
 import { type IngestStats, peakWindowMs } from './stats.js';
 
@@ -86,6 +87,8 @@ export interface IngestSummary {
     largest_request_bytes: number;
     collection: CollectionEstimate;
     largest_chunks: LargestChunk[];
+    /** Sizes of the chunks, in estimated tokens, and the counts of suspicious ones. */
+    chunks: ChunkDistribution;
   };
 }
 

@@ -67,6 +67,14 @@ function renderEstimate(output: Output, estimate: NonNullable<IngestSummary['est
   output.result(`  HNSW graph   ${formatBytes(collection.graphBytes)}`);
   output.result(`  payload      ${formatBytes(collection.payloadBytes)}`);
   output.result(`  RAM ~${formatBytes(collection.ramBytes)}, disk ~${formatBytes(collection.diskBytes)}`);
+  const sizes = estimate.chunks;
+  output.result(output.c.bold('chunk sizes (estimated tokens)'));
+  output.result(
+    `  min ${formatCount(sizes.min)}, median ${formatCount(sizes.median)}, p95 ${formatCount(sizes.p95)}, max ${formatCount(sizes.max)}`,
+  );
+  output.result(
+    `  ${formatCount(sizes.headingOnly)} heading-only, ${formatCount(sizes.tiny)} under the minimum, ${formatCount(sizes.overBudget)} over the budget`,
+  );
   output.result(output.c.bold('largest chunks (estimated tokens)'));
   for (const chunk of estimate.largest_chunks) {
     const section = chunk.section ? `  ${chunk.section}` : '';

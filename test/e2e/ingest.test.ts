@@ -206,16 +206,32 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(nowhere.stderr).toContain('no-such-folder');
   });
 
-  it('estimates without any server in --dry-run', async () => {
-    const result = await ingest([corpus, '--dry-run'], {
+  it('estimates without any server in --dry-run, and writes every chunk with --chunks-out', async () => {
+    const chunksOut = join(mkdtempSync(join(tmpdir(), 'taboot-chunks-')), 'chunks.jsonl');
+    const result = await ingest([corpus, '--dry-run', '--chunks-out', chunksOut], {
       TABOOT_QDRANT_URL: 'http://127.0.0.1:9',
       TABOOT_TEI_URL: 'http://127.0.0.1:9',
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.summary).toMatchObject({ dry_run: true, vectors: 0 });
     expect(result.summary!.chunks).toBeGreaterThan(100);
-    expect(result.summary!.estimate!.largest_chunks).toHaveLength(10);
-    expect(result.summary!.estimate!.collection.points).toBe(result.summary!.chunks);
+    const estimate = result.summary!.estimate!;
+    expect(estimate.largest_chunks).toHaveLength(10);
+    expect(estimate.collection.points).toBe(result.summary!.chunks);
+    expect(estimate.chunks).toMatchObject({ count: result.summary!.chunks, headingOnly: 0, overBudget: 0 });
+    expect(estimate.chunks.median).toBeGreaterThan(estimate.chunks.min);
+    const records = readFileSync(chunksOut, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { id: string; doc_id: string; section: string; tokens: number; text: string },
+      );
+    expect(records).toHaveLength(result.summary!.chunks);
+    expect(new Set(records.map((record) => record.id)).size).toBe(records.length);
+    // Sections come from real headings: never from a `#` line inside a fence or an HTML comment.
+    for (const record of records) expect(record.section).not.toMatch(/<!--|```/);
+    expect(records.some((record) => record.section.includes(' > '))).toBe(true);
   });
 
   it('writes chunks that failed to --failed-out, and ingesting that file puts them back', async (context) => {

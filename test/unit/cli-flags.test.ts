@@ -153,6 +153,11 @@ const ingestRows: Row[] = [
   ['ingest', ['docs', '--prune'], { 'options.prune': true }],
   ['ingest', ['docs', '--reembed'], { 'options.reembed': true }],
   ['ingest', ['docs', '--bulk'], { 'options.bulk': true }],
+  [
+    'ingest',
+    ['docs', '--dry-run', '--chunks-out', 'c.jsonl'],
+    { 'options.chunkReport': { path: 'c.jsonl' } },
+  ],
   ['ingest', ['docs', '--metrics-file', 'm.prom'], { metricsFile: 'm.prom' }],
   ['ingest', ['docs', '--on-error', 'fail'], { 'options.onError': 'fail', 'config.ingest.onError': 'fail' }],
   ['ingest', ['docs', '--failed-out', 'failed.jsonl'], { 'options.failedOut': 'failed.jsonl' }],
@@ -425,7 +430,7 @@ const gpuStatusRows: Row[] = [
 ];
 
 /** `reindex` takes ingest's flags but those that only make sense in place, plus `--keep`. */
-const inPlaceOnly = ['--dry-run', '--prune', '--reembed', '--bulk'];
+const inPlaceOnly = ['--dry-run', '--prune', '--reembed', '--bulk', '--chunks-out'];
 const reindexRows: Row[] = [
   ...ingestRows
     .filter(([, args]) => !args.some((arg) => inPlaceOnly.includes(arg)))
