@@ -14,10 +14,13 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
+  CollectionOperationResponseSchema,
   CollectionStatus,
   Distance,
   GetCollectionInfoResponseSchema,
+  GetResponseSchema,
   PointsOperationResponseSchema,
+  ScrollResponseSchema,
   UpdateStatus,
 } from '@qdrant/js-client-grpc';
 
@@ -107,16 +110,32 @@ class UpsertScanner {
 }
 
 /**
- * Answers for the calls `taboot ingest` makes besides upserts: every collection exists, with
- * `dim`-sized Cosine vectors, and deletes are acknowledged, so the real CLI can upload into the sink.
+ * Answers for the calls `taboot ingest` makes besides upserts: every collection exists, empty, with
+ * `dim`-sized Cosine vectors; the lock collection is created and deleted, metadata updated, point
+ * writes (deletes, set payload, the end-of-run barrier) acknowledged, and reads find nothing, so the
+ * real CLI can upload into the sink.
  */
 function preflightAnswer(path: string | undefined, dim: number): Uint8Array | undefined {
-  if (path === '/qdrant.Points/Delete') {
-    // Ingest deletes chunks that documents no longer have; the sink holds none.
-    return toBinary(
-      PointsOperationResponseSchema,
-      create(PointsOperationResponseSchema, { result: { status: UpdateStatus.Acknowledged }, time: 0.0001 }),
-    );
+  switch (path) {
+    case '/qdrant.Points/Delete':
+    case '/qdrant.Points/SetPayload':
+      return toBinary(
+        PointsOperationResponseSchema,
+        create(PointsOperationResponseSchema, { result: { status: UpdateStatus.Acknowledged }, time: 0.0001 }),
+      );
+    case '/qdrant.Collections/Create':
+    case '/qdrant.Collections/Update':
+    case '/qdrant.Collections/Delete':
+      return toBinary(
+        CollectionOperationResponseSchema,
+        create(CollectionOperationResponseSchema, { result: true, time: 0.0001 }),
+      );
+    case '/qdrant.Points/Get':
+      return toBinary(GetResponseSchema, create(GetResponseSchema, { result: [], time: 0.0001 }));
+    case '/qdrant.Points/Scroll':
+      return toBinary(ScrollResponseSchema, create(ScrollResponseSchema, { result: [], time: 0.0001 }));
+    default:
+      break;
   }
   if (path === '/qdrant.Collections/Get') {
     return toBinary(
