@@ -6,6 +6,9 @@
  *   (b) decode a TEI batch: JSON.parse of /embed floats vs base64 float32 from /v1/embeddings
  *   (c) `taboot ingest` (the built CLI) of a generated JSONL with precomputed base64 vectors into the sink
  *   (d) `taboot ingest` of generated text through the TEI test server into the sink
+ *   (e) the chunker on the bundled docs, one thread: chunks/s and MB/s
+ *   (f) sync: the bundled docs (4 copies) ingested twice through the test servers, TEI at 40k tokens/s;
+ *       the second run, unchanged, as a share of the first, and the requests it made
  *
  * Prints a table, then one JSON line: stock_vps, fast_vps, ratio, ingest_vps, decode_ratio, peak_rss_mb.
  * Flags: --count <n> for (a), --ingest-count <n> for (c), --tei-count <n> for (d).
@@ -23,6 +26,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
 import { benchChunker } from './perf/bench-chunker.js';
 import { benchDecode } from './perf/bench-decode.js';
+import { benchSync } from './perf/bench-sync.js';
 import { benchUpsert } from './perf/bench-upsert.js';
 import { chunkWords } from './perf/fixtures.js';
 import { seededRandom } from './perf/measure.js';
@@ -128,7 +132,16 @@ try {
       `${throughTei.wall_seconds.toFixed(1)} s; the test TEI, not taboot, bounds this)`,
   );
 
-  console.log(`(e) chunker on the bundled docs, one thread: ${JSON.stringify(await benchChunker())}`);
+  const chunker = await benchChunker();
+  console.log(`(e) chunker on the bundled docs, one thread: ${JSON.stringify(chunker)}`);
+  console.log(
+    '(f) sync: the bundled docs x4 ingested twice, the second time unchanged (test TEI at 40k tokens/s)',
+  );
+  const sync = await benchSync({ serviceRate: 40_000, copies: 4 });
+  console.log(
+    `    first ${sync.first_seconds} s, second ${sync.second_seconds} s (${(100 * sync.second_run_ratio).toFixed(1)}%), ` +
+      `second run: ${sync.second_embed_requests} embed requests, ${sync.second_upserts} upserts`,
+  );
   console.log(
     JSON.stringify({
       stock_vps: Math.round(upsert.stock),
@@ -139,6 +152,13 @@ try {
       ingest_tei_vps: throughTei.mean_vps,
       decode_ratio: Number(decode.base64Ratio.toFixed(1)),
       peak_rss_mb: precomputed.peak_rss_mb,
+      chunker_chunks_per_s: Math.round(chunker.chunksPerSecond),
+      chunker_mb_per_s: Number(chunker.megabytesPerSecond.toFixed(1)),
+      sync_first_s: sync.first_seconds,
+      sync_second_s: sync.second_seconds,
+      sync_second_run_ratio: sync.second_run_ratio,
+      sync_second_embed_requests: sync.second_embed_requests,
+      sync_second_upserts: sync.second_upserts,
     }),
   );
 } finally {
