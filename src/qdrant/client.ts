@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { QdrantClient } from '@qdrant/js-client-grpc';
 import type { Config } from '../config/schema.js';
-import { ServiceError } from '../errors.js';
+import { errorMessage, ServiceError } from '../errors.js';
 
 function makeApis(client: QdrantClient) {
   return {
@@ -65,7 +65,7 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
   if (caught instanceof ServiceError) return caught;
   const error = unwrapRateLimit(caught);
   if (!(error instanceof ConnectError)) {
-    return new ServiceError('qdrant', url, `${what} failed: ${String((error as Error)?.message ?? error)}`, {
+    return new ServiceError('qdrant', url, `${what} failed: ${errorMessage(error)}`, {
       retryable: true,
       code: 'CONNECTION',
       cause: error,

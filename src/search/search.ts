@@ -1,7 +1,7 @@
 import type { QueryPoints, ScoredPoint } from '@qdrant/js-client-grpc';
 import type { Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
-import { TabootError, UsageError } from '../errors.js';
+import { errorMessage, TabootError, UsageError } from '../errors.js';
 import { Qdrant } from '../qdrant/client.js';
 import { schemaTypeToName } from '../qdrant/collection-spec.js';
 import { getCollection } from '../qdrant/collections.js';
@@ -94,7 +94,7 @@ export async function runSearch(config: Config, options: SearchOptions): Promise
       reranked = true;
     } catch (error) {
       if (options.rerankRequired) throw error;
-      warnings.push(`reranker failed, results are in vector order: ${(error as Error).message}`);
+      warnings.push(`reranker failed, results are in vector order: ${errorMessage(error)}`);
       hits = hits.slice(0, options.limit);
     } finally {
       rerankMs = performance.now() - started;

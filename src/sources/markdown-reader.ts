@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { findFirstHeading } from '../chunking/markdown-blocks.js';
+import { errorMessage } from '../errors.js';
 import type { DiscoveredFile } from './discover.js';
 import { sourceNameFor } from './discover.js';
 import {
@@ -68,7 +69,7 @@ export function parseFrontMatter(
   try {
     document = parseDocument(frontMatter.yaml, { prettyErrors: true });
   } catch (cause) {
-    return ignored(`invalid YAML front matter: ${(cause as Error).message}; front matter ignored`);
+    return ignored(`invalid YAML front matter: ${errorMessage(cause)}; front matter ignored`);
   }
   const error = document.errors[0];
   if (error) {
@@ -88,7 +89,7 @@ export function parseFrontMatter(
   try {
     value = document.toJS({ maxAliasCount: 100 });
   } catch (cause) {
-    return ignored(`invalid YAML front matter: ${(cause as Error).message}; front matter ignored`);
+    return ignored(`invalid YAML front matter: ${errorMessage(cause)}; front matter ignored`);
   }
   if (value === null || value === undefined) return { fields: {} };
   if (typeof value !== 'object' || Array.isArray(value)) {

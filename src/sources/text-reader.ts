@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
+import { errorMessage } from '../errors.js';
 import type { DiscoveredFile } from './discover.js';
 import { sourceNameFor } from './discover.js';
 import {
@@ -40,7 +41,7 @@ export async function readWholeBytes(
     if (stats.size > maxFileBytes) return overLimit(stats.size);
     bytes = await readFile(file.absolute);
   } catch (error) {
-    return skip(`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; skipped`);
+    return skip(`cannot read: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}; skipped`);
   }
   if (bytes.length > maxFileBytes) return overLimit(bytes.length);
   if (bytes.includes(0)) return skip('binary file (NUL bytes); skipped');
