@@ -56,6 +56,14 @@ const retryableCodes = new Set([
   Code.Canceled,
 ]);
 
+/**
+ * A server that refuses a new stream (HTTP/2 REFUSED_STREAM, as a restarting or overloaded Qdrant
+ * does) never saw the request, so it is safe to send again; connect reports it as INTERNAL.
+ */
+function refusedStream(error: ConnectError): boolean {
+  return error.code === Code.Internal && /REFUSED_STREAM/i.test(error.rawMessage);
+}
+
 /** gRPC code names as Qdrant's docs and logs spell them (`UNAVAILABLE`). */
 export function grpcCodeName(code: Code): string {
   return (Code[code] ?? 'UNKNOWN').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
@@ -78,7 +86,7 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
   const message = unreachable ? `cannot connect (${error.rawMessage})` : error.rawMessage;
   return new ServiceError('qdrant', url, `${what}: ${grpcCodeName(error.code)} ${message}`, {
     code: grpcCodeName(error.code),
-    retryable: retryableCodes.has(error.code),
+    retryable: retryableCodes.has(error.code) || refusedStream(error),
     retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     rejectedInput: error.code === Code.InvalidArgument,
     hint: unreachable ? 'Is Qdrant running? Check qdrant.url (the gRPC port, 6334 by default).' : undefined,

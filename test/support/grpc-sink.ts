@@ -121,7 +121,10 @@ function preflightAnswer(path: string | undefined, dim: number): Uint8Array | un
     case '/qdrant.Points/SetPayload':
       return toBinary(
         PointsOperationResponseSchema,
-        create(PointsOperationResponseSchema, { result: { status: UpdateStatus.Acknowledged }, time: 0.0001 }),
+        create(PointsOperationResponseSchema, {
+          result: { status: UpdateStatus.Acknowledged },
+          time: 0.0001,
+        }),
       );
     case '/qdrant.Collections/Create':
     case '/qdrant.Collections/Update':
