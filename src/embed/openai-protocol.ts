@@ -31,6 +31,7 @@ function classify(status: number, error: ErrorBody): Refusal {
     return {
       retryable: false,
       rejectedInput: false,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${VAR} syntax, shown as is.
       hint: 'Check tei.apiKey (env TEI_API_KEY, or "apiKey": "${OPENAI_API_KEY}" in the config file).',
     };
   }
