@@ -16,7 +16,7 @@ import { createTeiDispatcher, endpointUrl, type TeiEndpoint, teiEndpoints, teiRe
  * defaults, which every OpenAI-compatible server takes; `tei.maxClientBatchSize` and
  * `tei.maxBatchTokens` raise them.
  */
-export const openAiDefaultLimits = { maxInputs: 32, maxTokens: 16_384 } as const;
+const openAiDefaultLimits = { maxInputs: 32, maxTokens: 16_384 } as const;
 
 const sizeProbe = 'taboot embedding size probe';
 
