@@ -49,17 +49,18 @@ export class ConfigError extends TabootError {
   }
 }
 
-export type ServiceName = 'qdrant' | 'tei' | 'reranker';
+export type ServiceName = 'qdrant' | 'tei' | 'openai' | 'reranker';
 
 /** How a service is named in messages. */
 export const serviceLabel: Record<ServiceName, string> = {
   qdrant: 'Qdrant',
   tei: 'TEI',
+  openai: 'OpenAI-compatible server',
   reranker: 'reranker',
 };
 
 /**
- * A failure talking to Qdrant or TEI. `retryable` says whether the same request may succeed later
+ * A failure talking to Qdrant, TEI or another service. `retryable` says whether the same request may succeed later
  * (overload, unavailability, lost connection); `retryAfterMs` is the server's own hint.
  */
 export class ServiceError extends TabootError {

@@ -115,7 +115,7 @@ difference is listed), 2 on bad flags or config.`,
       collection: { ...overrides.collection, name },
     });
     const [{ createCollection }, report] = await Promise.all([
-      import('../qdrant/collection-create.js'),
+      import('../collections/create.js'),
       import('../ui/collection-report.js'),
     ]);
     const result = await createCollection(config, {

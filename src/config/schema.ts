@@ -34,24 +34,58 @@ const qdrantSchema = z.strictObject({
   timeoutMs: positiveInt.default(30_000),
 });
 
-const teiSchema = z.strictObject({
-  url: httpUrl.default('http://localhost:8080'),
-  /** Several TEI endpoints to spread batches over; when set, `url` is ignored. */
-  urls: z.array(httpUrl).min(1).optional(),
-  apiKey: z.string().min(1).optional(),
-  timeoutMs: positiveInt.default(60_000),
-  /** Requests in flight to TEI. */
-  concurrency: positiveInt.default(4),
-  maxRetries: nonNegativeInt.default(6),
-  /** Override TEI's `/info` limits (`max_client_batch_size`, `max_batch_tokens`). */
-  maxClientBatchSize: positiveInt.optional(),
-  maxBatchTokens: positiveInt.optional(),
-  /** Matryoshka output size; unset means the model's full size. */
-  dimensions: positiveInt.optional(),
-  /** A prompt configured in the model's sentence-transformers config, applied to documents. */
-  promptName: z.string().min(1).optional(),
-  normalize: z.boolean().default(true),
-});
+/** The embedding servers taboot speaks to: TEI's own API, or the OpenAI embeddings API (vLLM, Infinity, Ollama, ...). */
+export const embedderKinds = ['tei', 'openai'] as const;
+
+/**
+ * The embedding server, whatever its kind (the section keeps its historic name, `tei`, so that
+ * existing config files, `TABOOT_TEI_URL`, `TEI_API_KEY` and `--tei-url` keep working).
+ */
+const teiSchema = z
+  .strictObject({
+    /** `tei`: TEI (`/info`, `/embed`, `/v1/embeddings`); `openai`: a server of `POST {url}/embeddings`. */
+    kind: z.enum(embedderKinds).default('tei'),
+    /** TEI: the server's root. `openai`: the OpenAI base URL, to which `/embeddings` is appended. */
+    url: httpUrl.default('http://localhost:8080'),
+    /** Several endpoints to spread batches over; when set, `url` is ignored. */
+    urls: z.array(httpUrl).min(1).optional(),
+    apiKey: z.string().min(1).optional(),
+    /** The model to ask for (`model` of `/v1/embeddings`): required for `openai`, sent to TEI when set. */
+    model: z.string().min(1).optional(),
+    timeoutMs: positiveInt.default(60_000),
+    /** Requests in flight to the embedding server. */
+    concurrency: positiveInt.default(4),
+    maxRetries: nonNegativeInt.default(6),
+    /** Inputs and tokens per request: override TEI's `/info`; for `openai`, 32 and 16384 unless set. */
+    maxClientBatchSize: positiveInt.optional(),
+    maxBatchTokens: positiveInt.optional(),
+    /** Longest input in tokens: overrides TEI's `/info` and vLLM's `max_model_len` from `/v1/models`. */
+    maxInputTokens: positiveInt.optional(),
+    /** Matryoshka output size; unset means the model's full size. */
+    dimensions: positiveInt.optional(),
+    /** `base64` (little-endian float32, fast to read) or `float` (JSON numbers) from `/v1/embeddings`. */
+    encodingFormat: z.enum(['base64', 'float']).default('base64'),
+    /** A prompt configured in the model's sentence-transformers config, applied to documents (TEI only). */
+    promptName: z.string().min(1).optional(),
+    normalize: z.boolean().default(true),
+  })
+  .superRefine((tei, context) => {
+    if (tei.kind !== 'openai') return;
+    const problem = (key: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [key], message });
+    if (tei.model === undefined) {
+      problem('model', 'required when tei.kind is "openai": the model name the server serves');
+    }
+    if (tei.promptName !== undefined) {
+      problem(
+        'promptName',
+        'only TEI takes a prompt_name; an OpenAI-compatible server embeds the text as sent',
+      );
+    }
+    if (!tei.normalize) {
+      problem('normalize', 'an OpenAI-compatible server cannot be asked for unnormalised embeddings');
+    }
+  });
 
 const collectionSchema = z.strictObject({
   name: z
@@ -148,16 +182,29 @@ const searchSchema = z.strictObject({
   reranker: rerankerSchema.optional(),
 });
 
-export const configSchema = z.strictObject({
-  qdrant: qdrantSchema.prefault({}),
-  tei: teiSchema.prefault({}),
-  collection: collectionSchema.prefault({}),
-  ingest: ingestSchema.prefault({}),
-  search: searchSchema.prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    qdrant: qdrantSchema.prefault({}),
+    tei: teiSchema.prefault({}),
+    collection: collectionSchema.prefault({}),
+    ingest: ingestSchema.prefault({}),
+    search: searchSchema.prefault({}),
+  })
+  .superRefine((config, context) => {
+    if (config.tei.kind === 'openai' && config.search.promptName !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['search', 'promptName'],
+        message: 'only TEI takes a prompt_name; with tei.kind "openai" use search.instruction',
+      });
+    }
+  });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
 /** What a config file, the environment or flags may say: every key optional, nothing defaulted. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type CollectionConfig = Config['collection'];
+/** The embedding server's settings (`tei` section), whatever its kind. */
+export type EmbedderConfig = Config['tei'];
+export type EmbedderKind = (typeof embedderKinds)[number];
 export type PayloadIndexSetting = z.output<typeof payloadIndexSchema>;

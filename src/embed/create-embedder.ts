@@ -1,11 +1,16 @@
-import type { Config } from '../config/schema.js';
+import type { EmbedderConfig } from '../config/schema.js';
 import type { Embedder } from './embedder.js';
+import { OpenAiEmbedder } from './openai-embedder.js';
 import { TeiEmbedder } from './tei-embedder.js';
 
 /**
- * The one place that turns the embedder config into a client. `concurrency` sizes the connection
- * pool: the requests the caller will keep in flight.
+ * The one place that turns the embedder config into a client, by `tei.kind`: TEI's own API or an
+ * OpenAI-compatible `/embeddings` server. `concurrency` sizes the connection pool: the requests the
+ * caller will keep in flight.
  */
-export function createEmbedder(settings: Config['tei'], options: { concurrency?: number } = {}): Embedder {
-  return new TeiEmbedder(settings, options.concurrency ?? settings.concurrency);
+export function createEmbedder(settings: EmbedderConfig, options: { concurrency?: number } = {}): Embedder {
+  const connections = options.concurrency ?? settings.concurrency;
+  return settings.kind === 'openai'
+    ? new OpenAiEmbedder(settings, connections)
+    : new TeiEmbedder(settings, connections);
 }

@@ -1,7 +1,8 @@
 /**
- * Decoders for TEI embedding responses that go straight from the response bytes to Float32Arrays,
- * with no array of JS numbers in between. Both throw an `Error` naming the byte offset on malformed
- * input, and on a dimension that differs from `expectedDim` or between rows.
+ * Decoders for embedding responses (TEI's `/embed`, OpenAI-shaped `/v1/embeddings` lists) that go
+ * straight from the response bytes to Float32Arrays, with no array of JS numbers in between. All throw
+ * an `Error` naming the byte offset on malformed input, and on a dimension that differs from
+ * `expectedDim` or between rows.
  */
 
 const QUOTE = 0x22;
@@ -58,45 +59,16 @@ export function parseFloatMatrix(body: Buffer | string, expectedDim?: number): F
   const bytes = toBytes(body);
   const rows: Float32Array[] = [];
   let dim = expectedDim;
-  let scratch = new Float32Array(dim === undefined ? 1024 : 0);
   let pos = skipWhitespace(bytes, 0);
   if (bytes[pos] !== OPEN_BRACKET) fail(MATRIX, 'expected `[`', pos);
   pos = skipWhitespace(bytes, pos + 1);
   if (bytes[pos] === CLOSE_BRACKET) pos++;
   else {
     for (;;) {
-      if (bytes[pos] !== OPEN_BRACKET) fail(MATRIX, 'expected `[` opening an embedding', pos);
-      pos = skipWhitespace(bytes, pos + 1);
-      // Write into an exact-size row once the dimension is known, else into a growing scratch row.
-      let row = dim === undefined ? scratch : new Float32Array(dim);
-      let count = 0;
-      if (bytes[pos] === CLOSE_BRACKET) pos++;
-      else {
-        for (;;) {
-          if (count === row.length) {
-            if (dim !== undefined)
-              throw new Error(`${MATRIX}: embedding ${rows.length} has more than ${dim} dimensions`);
-            const grown = new Float32Array(row.length * 2);
-            grown.set(row);
-            row = scratch = grown;
-          }
-          pos = parseNumber(bytes, pos, row, count++);
-          pos = skipWhitespace(bytes, pos);
-          const next = bytes[pos];
-          if (next === COMMA) pos = skipWhitespace(bytes, pos + 1);
-          else if (next === CLOSE_BRACKET) {
-            pos++;
-            break;
-          } else fail(MATRIX, 'expected `,` or `]` after a number', pos);
-        }
-      }
-      if (dim === undefined) {
-        dim = count;
-        row = row.slice(0, count);
-      }
-      checkDim(MATRIX, rows.length, count, dim);
-      rows.push(row);
-      pos = skipWhitespace(bytes, pos);
+      const { vector, end } = readFloatRow(bytes, pos, MATRIX, rows.length, dim);
+      dim = vector.length;
+      rows.push(vector);
+      pos = skipWhitespace(bytes, end);
       const next = bytes[pos];
       if (next === COMMA) pos = skipWhitespace(bytes, pos + 1);
       else if (next === CLOSE_BRACKET) {
@@ -110,8 +82,50 @@ export function parseFloatMatrix(body: Buffer | string, expectedDim?: number): F
   return rows;
 }
 
+/** A row whose length is not known yet is read here, then copied out at its exact length. */
+let scratch = new Float32Array(1024);
+
+/**
+ * Parse the JSON array of numbers at `open` into a Float32Array of exactly its length; with `dim`,
+ * the row is written straight into an array of that size and must have that length. `row` numbers
+ * the embedding in messages.
+ */
+function readFloatRow(
+  bytes: Buffer,
+  open: number,
+  what: string,
+  row: number,
+  dim: number | undefined,
+): { vector: Float32Array; end: number } {
+  if (bytes[open] !== OPEN_BRACKET) fail(what, 'expected `[` opening an embedding', open);
+  let pos = skipWhitespace(bytes, open + 1);
+  let out = dim === undefined ? scratch : new Float32Array(dim);
+  let count = 0;
+  if (bytes[pos] === CLOSE_BRACKET) pos++;
+  else {
+    for (;;) {
+      if (count === out.length) {
+        if (dim !== undefined) throw new Error(`${what}: embedding ${row} has more than ${dim} dimensions`);
+        const grown = new Float32Array(out.length * 2);
+        grown.set(out);
+        out = scratch = grown;
+      }
+      pos = parseNumber(bytes, pos, out, count++, what);
+      pos = skipWhitespace(bytes, pos);
+      const next = bytes[pos];
+      if (next === COMMA) pos = skipWhitespace(bytes, pos + 1);
+      else if (next === CLOSE_BRACKET) {
+        pos++;
+        break;
+      } else fail(what, 'expected `,` or `]` after a number', pos);
+    }
+  }
+  checkDim(what, row, count, dim);
+  return { vector: dim === undefined ? out.slice(0, count) : out, end: pos };
+}
+
 /** Parse one JSON number at `start` into `out[index]`; returns the position after it. */
-function parseNumber(bytes: Buffer, start: number, out: Float32Array, index: number): number {
+function parseNumber(bytes: Buffer, start: number, out: Float32Array, index: number, what: string): number {
   let pos = start;
   let byte = bytes[pos];
   const negative = byte === MINUS;
@@ -127,10 +141,10 @@ function parseNumber(bytes: Buffer, start: number, out: Float32Array, index: num
       digits++;
       byte = bytes[++pos];
     } while (byte !== undefined && byte >= ZERO && byte <= NINE);
-  } else fail(MATRIX, 'expected a number', start);
+  } else fail(what, 'expected a number', start);
   if (byte === DOT) {
     byte = bytes[++pos];
-    if (byte === undefined || byte < ZERO || byte > NINE) fail(MATRIX, 'expected a digit after `.`', pos);
+    if (byte === undefined || byte < ZERO || byte > NINE) fail(what, 'expected a digit after `.`', pos);
     do {
       mantissa = mantissa * 10 + (byte - ZERO);
       if (mantissa !== 0) digits++;
@@ -146,8 +160,7 @@ function parseNumber(bytes: Buffer, start: number, out: Float32Array, index: num
       exponentNegative = byte === MINUS;
       byte = bytes[++pos];
     }
-    if (byte === undefined || byte < ZERO || byte > NINE)
-      fail(MATRIX, 'expected a digit in the exponent', pos);
+    if (byte === undefined || byte < ZERO || byte > NINE) fail(what, 'expected a digit in the exponent', pos);
     do {
       if (exponent < 100_000) exponent = exponent * 10 + (byte - ZERO);
       byte = bytes[++pos];
@@ -177,14 +190,45 @@ const OPENAI = 'embedding response (/v1/embeddings)';
  * memory; other fields are skipped without being parsed into objects.
  */
 export function decodeBase64Embeddings(json: Buffer | string, expectedDim?: number): Float32Array[] {
+  return decodeList(json, expectedDim, false).vectors;
+}
+
+/**
+ * Decode an OpenAI embedding list whatever its encoding: base64 strings as `decodeBase64Embeddings`
+ * does, float arrays (a server that ignores `encoding_format`, or `"float"` asked) as
+ * `parseFloatMatrix` reads numbers. `promptTokens` is `usage.prompt_tokens` when the server sent it.
+ */
+export function decodeEmbeddingList(
+  json: Buffer | string,
+  expectedDim?: number,
+): { vectors: Float32Array[]; promptTokens: number | undefined } {
+  return decodeList(json, expectedDim, true);
+}
+
+function decodeList(
+  json: Buffer | string,
+  expectedDim: number | undefined,
+  acceptFloats: boolean,
+): { vectors: Float32Array[]; promptTokens: number | undefined } {
   const bytes = toBytes(json);
   const found: { index: number; vector: Float32Array }[] = [];
   let dim = expectedDim;
   let sawData = false;
+  let promptTokens: number | undefined;
   let pos = skipWhitespace(bytes, 0);
   if (bytes[pos] !== OPEN_BRACE) fail(OPENAI, 'expected `{`', pos);
   const slab = new Slab();
   pos = readObject(bytes, pos, (keyAt, keyEnd, at) => {
+    if (keyIs(bytes, keyAt, keyEnd, 'usage') && bytes[at] === OPEN_BRACE) {
+      return readObject(bytes, at, (usageKeyAt, usageKeyEnd, valueAt) => {
+        const after = skipValue(bytes, valueAt);
+        if (keyIs(bytes, usageKeyAt, usageKeyEnd, 'prompt_tokens')) {
+          const value = Number(bytes.toString('latin1', valueAt, after));
+          if (Number.isSafeInteger(value) && value >= 0) promptTokens = value;
+        }
+        return after;
+      });
+    }
     if (!keyIs(bytes, keyAt, keyEnd, 'data')) return skipValue(bytes, at);
     sawData = true;
     if (bytes[at] !== OPEN_BRACKET) fail(OPENAI, '`data` is not an array', at);
@@ -201,12 +245,17 @@ export function decodeBase64Embeddings(json: Buffer | string, expectedDim?: numb
           return after;
         }
         if (!keyIs(bytes, keyAt, keyEnd, 'embedding')) return skipValue(bytes, valueAt);
-        if (bytes[valueAt] !== QUOTE) {
-          fail(OPENAI, '`embedding` is not a base64 string (was encoding_format "base64" sent?)', valueAt);
+        let after: number;
+        if (acceptFloats && bytes[valueAt] === OPEN_BRACKET) {
+          ({ vector, end: after } = readFloatRow(bytes, valueAt, OPENAI, found.length, dim));
+        } else {
+          if (bytes[valueAt] !== QUOTE) {
+            fail(OPENAI, '`embedding` is not a base64 string (was encoding_format "base64" sent?)', valueAt);
+          }
+          after = skipString(bytes, valueAt);
+          vector = decodeFloat32Base64(bytes, valueAt, after, slab);
+          checkDim(OPENAI, found.length, vector.length, dim);
         }
-        const after = skipString(bytes, valueAt);
-        vector = decodeFloat32Base64(bytes, valueAt, after, slab);
-        checkDim(OPENAI, found.length, vector.length, dim);
         dim = vector.length;
         return after;
       });
@@ -227,7 +276,7 @@ export function decodeBase64Embeddings(json: Buffer | string, expectedDim?: numb
     }
     ordered[index] = vector;
   }
-  return ordered;
+  return { vectors: ordered, promptTokens };
 }
 
 /** Embeddings are views into slabs sized for the rest of the body: one allocation per batch. */

@@ -1,25 +1,21 @@
 import type { Agent } from 'undici';
 import type { Config } from '../config/schema.js';
-import { errorMessage, ServiceError } from '../errors.js';
+import { ServiceError } from '../errors.js';
+import { askEveryEndpoint } from './answering-endpoint.js';
 import { batchLimitsFrom } from './batch-limits.js';
 import { decodeBase64Embeddings, parseFloatMatrix } from './decode.js';
+import { checkCount, decodeOrThrow, withTimings } from './embed-response.js';
 import type { Embedder, EmbedderInfo, EmbedResult } from './embedder.js';
 import { EndpointPool } from './endpoint-pool.js';
-import {
-  createTeiDispatcher,
-  type TeiEndpoint,
-  type TeiResponse,
-  teiEndpoints,
-  teiRequest,
-} from './tei-http.js';
-import { fetchTeiInfo, probeEmbeddingSize, type TeiInfo } from './tei-info.js';
+import { createTeiDispatcher, type TeiEndpoint, teiEndpoints, teiRequest } from './tei-http.js';
+import { fetchTeiInfo, probeEmbeddingSize } from './tei-info.js';
 
 /**
  * TEI through its binary-friendly route: `/v1/embeddings` with `encoding_format: "base64"` answers
  * little-endian float32 that decodes straight into `Float32Array`s, a hundred times faster than
  * `JSON.parse` of float arrays. `/embed` (JSON floats, read by a dedicated parser) is used when the
- * server lacks the OpenAI route or the request needs what only `/embed` takes (`prompt_name`,
- * `normalize: false`).
+ * server lacks the OpenAI route, the request needs what only `/embed` takes (`prompt_name`,
+ * `normalize: false`), or `tei.encodingFormat` is `float`.
  */
 export class TeiEmbedder implements Embedder {
   private readonly dispatcher: Agent;
@@ -39,7 +35,8 @@ export class TeiEmbedder implements Embedder {
     this.dispatcher = createTeiDispatcher(connections);
     this.endpoints = teiEndpoints(settings, this.dispatcher);
     this.pool = new EndpointPool(this.endpoints);
-    this.useNativeRoute = settings.promptName !== undefined || !settings.normalize;
+    this.useNativeRoute =
+      settings.promptName !== undefined || !settings.normalize || settings.encodingFormat === 'float';
   }
 
   /** Which route the next request takes (`/v1/embeddings` or `/embed`): for reports. */
@@ -65,22 +62,16 @@ export class TeiEmbedder implements Embedder {
   }
 
   private async connect(signal?: AbortSignal): Promise<EmbedderInfo> {
-    const answers = await Promise.allSettled(
-      this.endpoints.map((endpoint) => fetchTeiInfo(endpoint, signal)),
+    const { index, answer: server } = await askEveryEndpoint(
+      this.endpoints,
+      (endpoint) => fetchTeiInfo(endpoint, signal),
+      this.warnings,
     );
-    const upIndex = answers.findIndex((answer) => answer.status === 'fulfilled');
-    if (upIndex < 0) throw (answers[0] as PromiseRejectedResult).reason;
-    for (const answer of answers) {
-      if (answer.status === 'rejected') {
-        this.warnings.push(`${errorMessage(answer.reason)}; using the other TEI endpoints`);
-      }
-    }
-    this.upIndex = upIndex;
-    const server = (answers[upIndex] as PromiseFulfilledResult<TeiInfo>).value;
+    this.upIndex = index;
     return {
       modelId: server.modelId,
       limits: batchLimitsFrom(server, this.settings),
-      maxInputTokens: server.maxInputLength,
+      maxInputTokens: this.settings.maxInputTokens ?? server.maxInputLength,
       route: `TEI ${this.route}`,
     };
   }
@@ -107,6 +98,7 @@ export class TeiEmbedder implements Embedder {
     const body = {
       input: texts,
       encoding_format: 'base64',
+      ...(this.settings.model ? { model: this.settings.model } : {}),
       ...(this.settings.dimensions ? { dimensions: this.settings.dimensions } : {}),
     };
     const response = await teiRequest(endpoint, 'POST', '/v1/embeddings', body, signal);
@@ -136,39 +128,4 @@ function lacksOpenAiRoute(error: unknown): boolean {
     error.code === '405' ||
     (error.code === '422' && /encoding_format|base64/i.test(error.message))
   );
-}
-
-function decodeOrThrow(endpoint: TeiEndpoint, route: string, decode: () => Float32Array[]): Float32Array[] {
-  try {
-    return decode();
-  } catch (error) {
-    throw new ServiceError(
-      'tei',
-      endpoint.url,
-      `${route} answered a body taboot cannot read: ${errorMessage(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-function checkCount(endpoint: TeiEndpoint, vectors: Float32Array[], expected: number): Float32Array[] {
-  if (vectors.length !== expected) {
-    throw new ServiceError('tei', endpoint.url, `asked for ${expected} embeddings, got ${vectors.length}`);
-  }
-  return vectors;
-}
-
-function withTimings(vectors: Float32Array[], response: TeiResponse): EmbedResult {
-  const header = (name: string): number | undefined => {
-    const value = Number(response.headers[name]);
-    return Number.isFinite(value) ? value : undefined;
-  };
-  return {
-    vectors,
-    tokens: header('x-compute-tokens'),
-    queueMs: header('x-queue-time'),
-    inferenceMs: header('x-inference-time'),
-  };
 }

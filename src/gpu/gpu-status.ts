@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
 import type { Config } from '../config/schema.js';
-import { createTeiDispatcher, type TeiEndpoint } from '../embed/tei-http.js';
+import { createTeiDispatcher, type TeiEndpoint, teiEndpoints } from '../embed/tei-http.js';
 import { Qdrant } from '../qdrant/client.js';
 import { readGpus } from './nvidia-smi.js';
 import { readQdrantStatus } from './qdrant-status.js';
@@ -14,7 +14,7 @@ export interface GpuStatusOptions {
   timeoutMs: number;
   /** Qdrant's REST URL for telemetry; default: derived from the gRPC URL when its port is 6334. */
   qdrantRestUrl?: string | undefined;
-  /** The TEI endpoints to check; default `tei.urls`, else `tei.url`. */
+  /** The TEI endpoints to check; default `tei.urls`, else `tei.url`. Unused unless `tei.kind` is `tei`. */
   teiUrls?: readonly string[] | undefined;
   /** The nvidia-smi executable; default `nvidia-smi` on PATH. */
   nvidiaSmi?: string | undefined;
@@ -40,13 +40,14 @@ export class GpuStatusProbe {
     // The client's own deadline comes a little after ours, so ours names the source in the report.
     this.qdrant = new Qdrant({ ...config.qdrant, timeoutMs: options.timeoutMs + 250 });
     this.dispatcher = createTeiDispatcher(4);
-    const urls = options.teiUrls ?? config.tei.urls ?? [config.tei.url];
-    this.endpoints = urls.map((url) => ({
-      url,
-      apiKey: config.tei.apiKey,
-      timeoutMs: options.timeoutMs,
-      dispatcher: this.dispatcher,
-    }));
+    // TEI's own routes only: an OpenAI-compatible server has none of them to ask.
+    this.endpoints =
+      config.tei.kind === 'tei'
+        ? teiEndpoints(
+            { ...config.tei, urls: options.teiUrls ?? config.tei.urls, timeoutMs: options.timeoutMs },
+            this.dispatcher,
+          )
+        : [];
     this.restUrl = options.qdrantRestUrl ?? restUrlFromGrpcUrl(config.qdrant.url);
   }
 
@@ -68,11 +69,19 @@ export class GpuStatusProbe {
     ]);
     const qdrantSection: QdrantSection = { ...qdrant, restUrl: this.restUrl ?? null, gpuIndexing };
     const problems = findProblems(tei, qdrantSection);
+    const { kind } = this.config.tei;
     return {
       checkedAt,
       healthy: problems.length === 0,
       problems,
       gpu,
+      embedder: {
+        kind,
+        note:
+          kind === 'tei'
+            ? null
+            : `TEI status is not available for tei.kind "${kind}": an OpenAI-compatible server has no /info or TEI metrics`,
+      },
       tei,
       qdrant: qdrantSection,
       reindex: estimateReindex(qdrant.collection, gpu, this.config.collection.hnsw.m),

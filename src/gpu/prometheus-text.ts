@@ -39,13 +39,30 @@ export function sumSeries(samples: ReadonlyMap<string, number>, name: string): n
   return total;
 }
 
-/** A histogram's mean since the process started: `_sum / _count`; undefined when never observed. */
-export function histogramMean(
+/** A histogram's `_count` and `_sum` since the process started; undefined until it has been observed. */
+export function histogramTotals(
   samples: ReadonlyMap<string, number>,
   name: string,
-): { count: number; mean: number | undefined } | undefined {
+): { count: number; sum: number } | undefined {
   const count = sumSeries(samples, `${name}_count`);
-  const sum = sumSeries(samples, `${name}_sum`);
   if (count === undefined) return undefined;
-  return { count, mean: count > 0 && sum !== undefined ? sum / count : undefined };
+  return { count, sum: sumSeries(samples, `${name}_sum`) ?? 0 };
+}
+
+/**
+ * The cumulative count of a histogram's bucket whose upper bound is `le` (labels as the exporter
+ * writes them, `le="1"` or `le="1.0"`); undefined when the histogram has no such bucket.
+ */
+export function histogramBucket(
+  samples: ReadonlyMap<string, number>,
+  name: string,
+  le: number,
+): number | undefined {
+  const prefix = `${name}_bucket{`;
+  for (const [key, value] of samples) {
+    if (!key.startsWith(prefix)) continue;
+    const bound = /\ble="([^"]*)"/.exec(key)?.[1];
+    if (bound !== undefined && bound !== '+Inf' && Number(bound) === le) return value;
+  }
+  return undefined;
 }

@@ -1,3 +1,5 @@
+import type { EmbedderKind } from '../config/schema.js';
+
 /**
  * The shape `taboot gpu-status --json` prints: one `GpuStatusReport` (one per line with `--watch`).
  * Every key is always present; a value nobody could find out is `null`, never left out, so scripts
@@ -15,7 +17,12 @@ export interface GpuStatusReport {
   /** One sentence per reason `healthy` is false (empty when healthy). */
   problems: string[];
   gpu: GpuSection;
-  /** One entry per TEI endpoint (`tei.urls`, else `tei.url`). */
+  /**
+   * The configured embedder's kind (`tei.kind`); `note` says why `tei` is empty when it is not
+   * TEI (an OpenAI-compatible server has no `/info` and no TEI metrics), else null.
+   */
+  embedder: { kind: EmbedderKind; note: string | null };
+  /** One entry per TEI endpoint (`tei.urls`, else `tei.url`); none when the embedder is not TEI. */
   tei: TeiEndpointStatus[];
   qdrant: QdrantSection;
   reindex: ReindexEstimate;

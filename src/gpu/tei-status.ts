@@ -2,7 +2,7 @@ import type { TeiEndpoint } from '../embed/tei-http.js';
 import { teiRequest } from '../embed/tei-http.js';
 import { fetchTeiInfo } from '../embed/tei-info.js';
 import { withDeadline } from './deadline.js';
-import { histogramMean, parsePrometheusText, sumSeries } from './prometheus-text.js';
+import { histogramBucket, histogramTotals, parsePrometheusText, sumSeries } from './prometheus-text.js';
 import type { TeiEndpointStatus, TeiMetricsSummary } from './report.js';
 
 /**
@@ -73,19 +73,31 @@ const noMetrics: TeiMetricsSummary = {
  * Queue and batch figures from TEI's `/metrics` (names from TEI's core/src/queue.rs): the gauge
  * `te_queue_size` and the histograms `te_batch_next_size` (inputs per batch) and
  * `te_batch_next_tokens` (tokens per batch). A histogram TEI has not observed yet is absent: null.
+ *
+ * TEI's batching task asks the queue for the next batch until it finds it empty, and records that
+ * empty batch too (a 0 in both histograms every time the queue drains), so the raw counts overstate
+ * the batches and understate their mean size. The empty ones are those with at most 1 token
+ * (`te_batch_next_tokens_bucket{le="1"}`): a real batch has at least one input of at least 2 tokens
+ * (TEI adds special tokens, and refuses empty inputs). They are taken out of the count and the means.
  */
 export function summariseTeiMetrics(text: string): TeiMetricsSummary {
   const samples = parsePrometheusText(text);
   if (!samples) return { ...noMetrics, error: '/metrics did not answer Prometheus text' };
-  const size = histogramMean(samples, 'te_batch_next_size');
-  const tokens = histogramMean(samples, 'te_batch_next_tokens');
+  const size = histogramTotals(samples, 'te_batch_next_size');
+  const tokens = histogramTotals(samples, 'te_batch_next_tokens');
+  const empty = histogramBucket(samples, 'te_batch_next_tokens', 1) ?? 0;
+  const batches = size === undefined ? undefined : Math.max(0, size.count - empty);
+  const mean = (histogram: { count: number; sum: number } | undefined) => {
+    const real = histogram === undefined ? 0 : histogram.count - empty;
+    return histogram !== undefined && real > 0 ? histogram.sum / real : null;
+  };
   return {
     available: true,
     error: null,
     queueSize: sumSeries(samples, 'te_queue_size') ?? null,
-    batches: size?.count ?? null,
-    meanBatchSize: size?.mean ?? null,
-    meanBatchTokens: tokens?.mean ?? null,
+    batches: batches ?? null,
+    meanBatchSize: mean(size),
+    meanBatchTokens: mean(tokens),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CreateCollectionResult } from '../qdrant/collection-create.js';
+import type { CreateCollectionResult } from '../collections/create.js';
 import type { CollectionSpec, SpecDifference } from '../qdrant/collection-spec.js';
 import type { CollectionSummary } from '../qdrant/collections.js';
 import { formatCount, formatPercent } from './format.js';
@@ -32,7 +32,9 @@ export function renderCreateResult(output: Output, result: CreateCollectionResul
     return;
   }
   const { outcome, spec } = result;
-  const sizeNote = result.vectorSizeFromTei ? ` (vector size ${spec.vectorSize} from TEI)` : '';
+  const sizeNote = result.vectorSizeFrom
+    ? ` (vector size ${spec.vectorSize} from ${result.vectorSizeFrom})`
+    : '';
   switch (outcome.action) {
     case 'created':
     case 'recreated':

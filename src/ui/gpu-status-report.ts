@@ -54,6 +54,7 @@ export function gpuStatusLines(report: GpuStatusReport, c: ChalkInstance): strin
     ...gpuLines(report.gpu, c),
     '',
     ...report.tei.flatMap((endpoint) => teiLines(endpoint, c)),
+    ...(report.embedder.note ? [`${c.bold('TEI')}  ${c.dim(report.embedder.note)}`] : []),
     '',
     ...qdrantLines(report.qdrant, c),
     '',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -180,6 +180,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     expect(code).toBe(0);
     expect(Object.keys(report).sort()).toEqual([
       'checkedAt',
+      'embedder',
       'gpu',
       'healthy',
       'problems',
@@ -187,7 +188,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
       'reindex',
       'tei',
     ]);
-    expect(report).toMatchObject({ healthy: true, problems: [] });
+    expect(report).toMatchObject({ healthy: true, problems: [], embedder: { kind: 'tei', note: null } });
     expect(Object.keys(report.gpu).sort()).toEqual([
       'available',
       'driverVersion',
@@ -272,6 +273,31 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     expect(stdout).toContain(`TEI  ${stack.teiUrl}  up`);
     expect(stdout).toContain('re-index needs ~');
     expect(stdout).toContain('no GPU information');
+  });
+
+  it('says TEI status is not available for an OpenAI-compatible embedder, and stays healthy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taboot-gpu-status-openai-'));
+    const configPath = join(dir, 'taboot.config.json');
+    writeFileSync(configPath, JSON.stringify({ tei: { kind: 'openai', model: 'm' } }));
+    // TABOOT_TEI_URL points at the test TEI: gpu-status must not ask it for TEI's routes.
+    const asked = () =>
+      (stack.tei?.stats.requests['/info'] ?? 0) + (stack.tei?.stats.requests['/metrics'] ?? 0);
+    const before = asked();
+    const { code, report } = await jsonReport('--config', configPath);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({
+      healthy: true,
+      problems: [],
+      tei: [],
+      embedder: {
+        kind: 'openai',
+        note: 'TEI status is not available for tei.kind "openai": an OpenAI-compatible server has no /info or TEI metrics',
+      },
+    });
+    stdout = '';
+    expect(await gpuStatus('--config', configPath)).toBe(0);
+    expect(stdout).toContain('TEI  TEI status is not available for tei.kind "openai"');
+    expect(asked()).toBe(before);
   });
 
   it('marks the GPU unavailable when no nvidia-smi is on PATH', async () => {

@@ -118,7 +118,12 @@ async function main(): Promise<void> {
   console.log(
     `test stack ready: qdrant ${qdrant.url} (gRPC)${rest}, tei ${tei.url}${teiNote.length ? ` (${teiNote.join(', ')})` : ''}`,
   );
-  console.log(`  export TABOOT_QDRANT_URL=${qdrant.url} TABOOT_TEI_URL=${tei.url}`);
+  // An OpenAI-compatible server is addressed by its OpenAI base URL, and needs tei.kind and tei.model.
+  const teiUrl = teiMode.flavor === 'openai' ? `${tei.url}/v1` : tei.url;
+  console.log(`  export TABOOT_QDRANT_URL=${qdrant.url} TABOOT_TEI_URL=${teiUrl}`);
+  if (teiMode.flavor === 'openai') {
+    console.log('  with config: { "tei": { "kind": "openai", "model": "Qwen/Qwen3-Embedding-0.6B" } }');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -2,13 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CreateCollectionOptions, CreateCollectionResult } from '../../src/collections/create.js';
 import type { Config } from '../../src/config/schema.js';
-import type { CreateCollectionOptions, CreateCollectionResult } from '../../src/qdrant/collection-create.js';
 
 const calls: Array<{ config: Config; options: CreateCollectionOptions }> = [];
 let nextResult: CreateCollectionResult | undefined;
 
-vi.mock('../../src/qdrant/collection-create.js', () => ({
+vi.mock('../../src/collections/create.js', () => ({
   createCollection: vi.fn(async (config: Config, options: CreateCollectionOptions) => {
     calls.push({ config, options });
     return nextResult;
@@ -26,7 +26,7 @@ beforeEach(() => {
     kind: 'outcome',
     spec: {} as never,
     outcome: { action: 'up-to-date', name: 'x' },
-    vectorSizeFromTei: false,
+    vectorSizeFrom: undefined,
   };
   stderr = '';
   vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
@@ -133,7 +133,7 @@ describe('taboot collection create: argv to options', () => {
         name: 'x',
         differences: [{ path: 'hnsw.m', current: '32', desired: '16', updatable: true }],
       },
-      vectorSizeFromTei: false,
+      vectorSizeFrom: undefined,
     };
     expect(await main(['collection', 'create', '--m', '16'])).toBe(1);
   });

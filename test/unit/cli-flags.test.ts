@@ -50,7 +50,7 @@ vi.mock('../../src/ui/search-report.js', () => ({
     call.render = options;
   }),
 }));
-vi.mock('../../src/qdrant/collection-create.js', () => ({
+vi.mock('../../src/collections/create.js', () => ({
   createCollection: vi.fn(async (config: unknown, options: unknown) => {
     call.config = config;
     call.options = options;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Embeddings, parseFloatMatrix } from '../../src/embed/decode.js';
+import { decodeBase64Embeddings, decodeEmbeddingList, parseFloatMatrix } from '../../src/embed/decode.js';
 
 /** Seeded PRNG (mulberry32) so a failing fuzz case reproduces. */
 function random(seed: number): () => number {
@@ -251,5 +251,41 @@ describe('decodeBase64Embeddings', () => {
     ['missing colon', '{"data" []}', /expected `:`/],
   ])('rejects %s', (_, body, message) => {
     expect(() => decodeBase64Embeddings(body)).toThrow(message);
+  });
+});
+
+describe('decodeEmbeddingList', () => {
+  it('reads base64 and float embeddings alike, in index order, with usage.prompt_tokens', () => {
+    const vectors = [Float32Array.from([0.5, -2, 3.25]), Float32Array.from([1e-3, 0, -0])];
+    const base64 = decodeEmbeddingList(openAiBody(vectors, [1, 0], 2), 3);
+    expect(base64.promptTokens).toBe(12);
+    base64.vectors.forEach((vector, i) => {
+      expectSameFloats(vector, vectors[i]!);
+    });
+    const floats =
+      '{"object":"list","data":[{"index":1,"embedding":[0.001,0,-0]},{"index":0,"embedding":[0.5,-2,3.25]}],' +
+      '"usage":{"prompt_tokens":7,"total_tokens":7}}';
+    const decoded = decodeEmbeddingList(floats);
+    expect(decoded.promptTokens).toBe(7);
+    decoded.vectors.forEach((vector, i) => {
+      expectSameFloats(vector, vectors[i]!);
+    });
+    expect(Object.is(decoded.vectors[1]![2], -0)).toBe(true);
+  });
+
+  it('leaves the token count undefined when usage is missing or not a count', () => {
+    expect(decodeEmbeddingList('{"data":[{"embedding":[1]}]}').promptTokens).toBeUndefined();
+    expect(decodeEmbeddingList('{"data":[],"usage":{"prompt_tokens":null}}').promptTokens).toBeUndefined();
+    expect(decodeEmbeddingList('{"data":[],"usage":null}').promptTokens).toBeUndefined();
+  });
+
+  it('checks float rows against expectedDim and each other', () => {
+    expect(() => decodeEmbeddingList('{"data":[{"embedding":[1,2,3]}]}', 2)).toThrow(
+      /embedding 0 has more than 2 dimensions/,
+    );
+    expect(() =>
+      decodeEmbeddingList('{"data":[{"embedding":[1,2]},{"embedding":"AAAAAAAAAAAAAAAAAAAAAA=="}]}'),
+    ).toThrow(/embedding 1 has 4 dimensions, expected 2/);
+    expect(() => decodeEmbeddingList('{"data":[{"embedding":[1,"x"]}]}')).toThrow(/expected a number/);
   });
 });

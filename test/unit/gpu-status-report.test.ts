@@ -32,6 +32,7 @@ function report(overrides: Partial<GpuStatusReport> = {}): GpuStatusReport {
       processes: [],
       processesError: 'nvidia-smi exited with code 2: Field "used_memory" is not a valid field to query.',
     },
+    embedder: { kind: 'tei', note: null },
     tei: [],
     qdrant: {
       url: 'http://localhost:6334',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { histogramMean, parsePrometheusText, sumSeries } from '../../src/gpu/prometheus-text.js';
+import {
+  histogramBucket,
+  histogramTotals,
+  parsePrometheusText,
+  sumSeries,
+} from '../../src/gpu/prometheus-text.js';
 import { summariseTeiMetrics } from '../../src/gpu/tei-status.js';
 import { TeiMetrics } from '../support/tei-server/metrics.js';
 
@@ -44,12 +49,23 @@ describe('parsePrometheusText', () => {
     expect(parsePrometheusText('')).toBeUndefined();
   });
 
-  it('gives a histogram mean only once something was observed', () => {
-    expect(histogramMean(parsePrometheusText('h_sum 0\nh_count 0')!, 'h')).toEqual({
-      count: 0,
-      mean: undefined,
+  it('gives a histogram its count and sum only once it was observed', () => {
+    expect(histogramTotals(parsePrometheusText('h_sum 0\nh_count 0')!, 'h')).toEqual({ count: 0, sum: 0 });
+    expect(histogramTotals(parsePrometheusText('h_sum 12.5\nh_count 3')!, 'h')).toEqual({
+      count: 3,
+      sum: 12.5,
     });
-    expect(histogramMean(parsePrometheusText('x 1')!, 'h')).toBeUndefined();
+    expect(histogramTotals(parsePrometheusText('x 1')!, 'h')).toBeUndefined();
+  });
+
+  it('reads one bucket by its upper bound, however the bound is written', () => {
+    const samples = parsePrometheusText(
+      'h_bucket{le="0.5"} 1\nh_bucket{le="1.0"} 4\nh_bucket{le="+Inf"} 9\n',
+    )!;
+    expect(histogramBucket(samples, 'h', 1)).toBe(4);
+    expect(histogramBucket(samples, 'h', 0.5)).toBe(1);
+    expect(histogramBucket(samples, 'h', 2)).toBeUndefined();
+    expect(histogramBucket(samples, 'other', 1)).toBeUndefined();
   });
 });
 
@@ -62,6 +78,39 @@ describe('summariseTeiMetrics', () => {
       batches: 10,
       meanBatchSize: 14.5,
       meanBatchTokens: 8192,
+    });
+  });
+
+  it('leaves out the empty batches TEI records each time its queue drains', () => {
+    // 6 real batches of 48 inputs and 6000 tokens in all, and 4 drains recorded as 0 and 0.
+    const drained = `# TYPE te_batch_next_size histogram
+te_batch_next_size_bucket{le="1"} 5
+te_batch_next_size_bucket{le="+Inf"} 10
+te_batch_next_size_sum 48
+te_batch_next_size_count 10
+
+# TYPE te_batch_next_tokens histogram
+te_batch_next_tokens_bucket{le="1"} 4
+te_batch_next_tokens_bucket{le="2"} 4
+te_batch_next_tokens_bucket{le="+Inf"} 10
+te_batch_next_tokens_sum 6000
+te_batch_next_tokens_count 10
+`;
+    expect(summariseTeiMetrics(drained)).toMatchObject({
+      batches: 6,
+      meanBatchSize: 8,
+      meanBatchTokens: 1000,
+    });
+  });
+
+  it('counts no batch and no mean when TEI has only drained its queue', () => {
+    const metrics = new TeiMetrics(512);
+    metrics.record('te_batch_next_size', 0);
+    metrics.record('te_batch_next_tokens', 0);
+    expect(summariseTeiMetrics(metrics.render())).toMatchObject({
+      batches: 0,
+      meanBatchSize: null,
+      meanBatchTokens: null,
     });
   });
 
