@@ -33,9 +33,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const env = options.env ?? process.env;
   const { fileConfig, filepath } = await readConfigFile(options.configPath, options.cwd ?? process.cwd());
   const interpolated = interpolate(fileConfig, env, [], filepath);
+  const environment = fromEnvironment(env);
+  const overrides = stripUndefined(options.overrides ?? {});
   const merged = deepMerge(
-    deepMerge(interpolated, fromEnvironment(env)),
-    stripUndefined(options.overrides ?? {}),
+    deepMerge(withoutUrlsUnder(interpolated, [environment, overrides]), environment),
+    overrides,
   );
 
   const parsed = configSchema.safeParse(merged);
@@ -45,6 +47,20 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   registerSecret(config.tei.apiKey);
   registerSecret(config.search.reranker?.apiKey);
   return { config, filepath };
+}
+
+/**
+ * `tei.url` from the environment or a flag names the one TEI to use: a lower layer's `tei.urls`
+ * (which wins over `tei.url` when both are set) must not quietly send the work elsewhere.
+ */
+function withoutUrlsUnder(lower: unknown, higher: readonly unknown[]): unknown {
+  const urlAbove = higher.some(
+    (layer) => (layer as { tei?: { url?: unknown } } | undefined)?.tei?.url !== undefined,
+  );
+  const tei = (lower as { tei?: Record<string, unknown> } | undefined)?.tei;
+  if (!urlAbove || tei?.urls === undefined) return lower;
+  const { urls: _urls, ...rest } = tei;
+  return { ...(lower as object), tei: rest };
 }
 
 async function readConfigFile(

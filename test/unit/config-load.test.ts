@@ -87,6 +87,20 @@ describe('loadConfig', () => {
     expect(fromFlags.config.qdrant.url).toBe('http://env:6334');
   });
 
+  it("lets a TEI url from a flag or the environment replace the file's tei.urls", async () => {
+    const cwd = projectWith({
+      'taboot.config.json': JSON.stringify({ tei: { urls: ['http://a:8080', 'http://b:8080'] } }),
+    });
+    const fromFile = await loadConfig({ cwd, env: {} });
+    expect(fromFile.config.tei.urls).toEqual(['http://a:8080', 'http://b:8080']);
+    const fromFlag = await loadConfig({ cwd, env: {}, overrides: { tei: { url: 'http://c:8080' } } });
+    expect(fromFlag.config.tei.url).toBe('http://c:8080');
+    expect(fromFlag.config.tei.urls).toBeUndefined();
+    const fromEnv = await loadConfig({ cwd, env: { TABOOT_TEI_URL: 'http://d:8080' } });
+    expect(fromEnv.config.tei.url).toBe('http://d:8080');
+    expect(fromEnv.config.tei.urls).toBeUndefined();
+  });
+
   it('ignores flags that were not given', async () => {
     const dir = projectWith({ 'taboot.config.json': '{"collection": {"hnsw": {"m": 48}}}' });
     const { config } = await loadConfig({
