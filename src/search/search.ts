@@ -128,7 +128,7 @@ async function embedQuery(config: Config, query: string): Promise<number[]> {
   try {
     const result = await embedder.embed([text.text]);
     const vector = result.vectors[0];
-    if (!vector) throw new TabootError('TEI returned no embedding for the query');
+    if (!vector) throw new TabootError('the embedder returned no embedding for the query');
     return Array.from(vector);
   } finally {
     await embedder.close();

@@ -185,7 +185,7 @@ describe('EmbedStage', () => {
     const stage = embedStage(new FakeEmbedder(3), [], []);
     await stage.add(item(0));
     await expect(stage.finish()).rejects.toThrow(
-      'TEI returned 3-dimensional embeddings, the collection takes 2',
+      'the embedder returned 3-dimensional embeddings, the collection takes 2',
     );
   });
 });

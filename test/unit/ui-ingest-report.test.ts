@@ -86,7 +86,7 @@ describe('the ingest summary', () => {
         '  vec/s      89 mean, 131 peak over 5 s',
         '  skipped    0',
         '  failed     0',
-        '  tokens     1,128,000 estimated, 1,140,500 counted by TEI',
+        '  tokens     1,128,000 estimated, 1,140,500 counted by the embedder',
         '  retries    4',
         '  wall time  47.2 s',
         '  busy time  read 420 ms, chunk 900 ms, embed 2m 32s, upsert 8.5 s (summed over requests in flight)',
@@ -116,7 +116,7 @@ describe('the ingest summary', () => {
     };
     const lines = render(short).split('\n');
     expect(lines).toContain('  vec/s      2,000 mean (too short a run for a peak over 5 s)');
-    expect(lines).toContain('  TEI time   queue n/a, inference n/a (not reported by TEI)');
+    expect(lines).toContain('  TEI time   queue n/a, inference n/a (not reported by the embedder)');
     expect(lines).toContain(
       '  busy time  read 100 ms, chunk 200 ms, embed 3.1 s, upsert 2.6 s (summed over requests in flight)',
     );

@@ -86,7 +86,7 @@ export class EmbedStage {
       const vector = result.vectors[index]!;
       if (vector.length !== this.options.dimensions) {
         throw new TabootError(
-          `TEI returned ${vector.length}-dimensional embeddings, the collection takes ${this.options.dimensions}`,
+          `the embedder returned ${vector.length}-dimensional embeddings, the collection takes ${this.options.dimensions}`,
         );
       }
       return { ...item, vector };
