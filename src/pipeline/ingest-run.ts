@@ -1,6 +1,7 @@
 import { resolveChunkOptions } from '../chunking/markdown-chunker.js';
 import type { Config } from '../config/schema.js';
 import { errorMessage, TabootError } from '../errors.js';
+import { formatLocation } from '../location.js';
 import type { IndexingSample } from '../qdrant/indexing-wait.js';
 import { formatProblem, type SourceDocument, type SourceProblem } from '../sources/document.js';
 import type { LedgerEntry } from './document-ledger.js';
@@ -60,12 +61,11 @@ export class IngestRun {
    */
   duplicate(document: SourceDocument, first: LedgerEntry): void {
     this.stats.duplicates += 1;
-    const at = first.line === undefined ? first.file : `${first.file}:${first.line}`;
     this.events.onProblem({
       file: document.file,
       line: document.line,
       field: 'id',
-      reason: `duplicate document id "${document.docId}" (first at ${at}); this later one replaces it`,
+      reason: `duplicate document id "${document.docId}" (first at ${formatLocation(first)}); this later one replaces it`,
       severity: 'warning',
     });
   }

@@ -1,3 +1,4 @@
+import { formatLocation } from '../location.js';
 import type { EncodablePoint, PayloadValue } from '../qdrant/point-encoder.js';
 
 /**
@@ -22,7 +23,7 @@ export function toPoint(item: WorkItem & { vector: Float32Array }): EncodablePoi
 
 /** Where an item came from, as errors print it: `docs/a.jsonl:12` or `docs/b.md`. */
 export function itemLocation(item: Pick<WorkItem, 'file' | 'line'>): string {
-  return item.line === undefined ? item.file : `${item.file}:${item.line}`;
+  return formatLocation(item);
 }
 
 export type FailureStage = 'read' | 'embed' | 'upsert';

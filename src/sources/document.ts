@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { formatLocation } from '../location.js';
 
 /**
  * What a reader says about each input it meets. The rule the pipeline counts by:
@@ -79,8 +80,7 @@ export interface SourceProblem {
 
 /** `file:line: reason`, the one-line shape every problem prints in. */
 export function formatProblem(problem: SourceProblem): string {
-  const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
-  return `${where}: ${problem.reason}`;
+  return `${formatLocation(problem)}: ${problem.reason}`;
 }
 
 /** A path as the user would type it: relative to the working directory when inside it, else absolute. */

@@ -28,7 +28,8 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
   rows.push(['skipped', colourIf(summary.skipped > 0, c.yellow, formatCount(summary.skipped))]);
   if (!summary.dry_run)
     rows.push(['failed', colourIf(summary.failed > 0, c.red, formatCount(summary.failed))]);
-  const counted = summary.tokens_counted > 0 ? `, ${formatCount(summary.tokens_counted)} counted by the embedder` : '';
+  const counted =
+    summary.tokens_counted > 0 ? `, ${formatCount(summary.tokens_counted)} counted by the embedder` : '';
   rows.push(['tokens', `${formatCount(summary.tokens_estimated)} estimated${counted}`]);
   if (summary.truncated > 0)
     rows.push(['truncated', `${formatCount(summary.truncated)} chunks over TEI's input limit`]);
@@ -143,7 +144,8 @@ function describeRates(summary: IngestSummary): string {
 /** TEI's own queue and inference time, or `n/a` where TEI sent no timing headers (not 0). */
 function describeTeiTime(stages: IngestSummary['stage_seconds']): string {
   const figure = (value: number | null) => (value === null ? 'n/a' : seconds(value));
-  const note = stages.tei_queue === null && stages.tei_inference === null ? ' (not reported by the embedder)' : '';
+  const note =
+    stages.tei_queue === null && stages.tei_inference === null ? ' (not reported by the embedder)' : '';
   return `queue ${figure(stages.tei_queue)}, inference ${figure(stages.tei_inference)}${note}`;
 }
 

@@ -1,3 +1,4 @@
+import { formatLocation } from '../location.js';
 import type { IngestEvents } from '../pipeline/ingest.js';
 import type { IngestStats } from '../pipeline/stats.js';
 import { itemLocation } from '../pipeline/work-item.js';
@@ -29,7 +30,7 @@ export function createIngestView(output: Output, requestedMode: string) {
       else output.info(line);
     },
     onProblem(problem) {
-      const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
+      const where = formatLocation(problem);
       const field = problem.field ? ` (${problem.field})` : '';
       const verdict = problem.severity === 'error' ? 'skipped: ' : '';
       log(`${where}${field}: ${verdict}${problem.reason}`);
