@@ -1,4 +1,4 @@
-import { formatBytes } from '../ui/format.js';
+import { formatBytes } from '../format.js';
 import {
   type CollectionStatus,
   GPU_ITERATION_LIMIT_BYTES,

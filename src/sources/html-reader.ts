@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type DefaultTreeAdapterTypes, parse } from 'parse5';
-import type { DiscoveredFile } from './discover.js';
-import { sourceNameFor } from './discover.js';
+import type { DiscoveredFile } from './discovered-file.js';
+import { sourceNameFor } from './discovered-file.js';
 import { computeDocHash, displayPath, emptyIfBlank, type ReadEvent } from './document.js';
 import { attribute, isDropped } from './html-elements.js';
 import { renderMarkdown } from './html-markdown.js';

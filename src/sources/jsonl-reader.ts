@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import type { DiscoveredFile } from './discover.js';
-import { sourceNameFor } from './discover.js';
+import type { DiscoveredFile } from './discovered-file.js';
+import { sourceNameFor } from './discovered-file.js';
 import { displayPath, type ReadEvent, type SourceProblem } from './document.js';
 import { parseJsonlLine } from './jsonl-line.js';
 import { splitLines } from './line-splitter.js';

@@ -1,8 +1,8 @@
 import { parseDocument } from 'yaml';
 import { findFirstHeading } from '../chunking/markdown-blocks.js';
 import { errorMessage } from '../errors.js';
-import type { DiscoveredFile } from './discover.js';
-import { sourceNameFor } from './discover.js';
+import type { DiscoveredFile } from './discovered-file.js';
+import { sourceNameFor } from './discovered-file.js';
 import {
   computeDocHash,
   displayPath,

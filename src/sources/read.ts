@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { DiscoveredFile } from './discover.js';
+import type { DiscoveredFile } from './discovered-file.js';
 import { displayPath, problemEvent, type ReadEvent } from './document.js';
 import { defaultMaxLineBytes } from './jsonl-reader.js';
 import { type ReaderOptions, type ReadFunction, type SourceType, sourceTypeFor } from './registry.js';

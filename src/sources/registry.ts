@@ -1,4 +1,4 @@
-import type { DiscoveredFile } from './discover.js';
+import type { DiscoveredFile } from './discovered-file.js';
 import type { ReadEvent } from './document.js';
 
 /** Options every reader gets, resolved (defaults filled in and checked) by `readDocuments`. */

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
-import type { DiscoveredFile } from './discover.js';
-import { sourceNameFor } from './discover.js';
+import type { DiscoveredFile } from './discovered-file.js';
+import { sourceNameFor } from './discovered-file.js';
 import {
   computeDocHash,
   displayPath,

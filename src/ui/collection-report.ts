@@ -1,7 +1,7 @@
 import type { CreateCollectionResult } from '../collections/create.js';
+import { formatCount, formatPercent } from '../format.js';
 import type { CollectionSpec, SpecDifference } from '../qdrant/collection-spec.js';
 import type { CollectionSummary } from '../qdrant/collections.js';
-import { formatCount, formatPercent } from './format.js';
 import type { Output } from './output.js';
 
 /** One line a person can check at a glance: `1024 dims, Cosine, HNSW m=32 ef_construct=256, int8 (0.99, always_ram)`. */

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import { redactText } from '../config/redact.js';
+import { formatBytes, formatCount, formatPercent } from '../format.js';
 import type {
   CollectionStatus,
   GpuSection,
@@ -7,7 +8,6 @@ import type {
   QdrantSection,
   TeiEndpointStatus,
 } from '../gpu/report.js';
-import { formatBytes, formatCount, formatPercent } from './format.js';
 import type { Output } from './output.js';
 
 /** Home the cursor and clear the screen: a `--watch` frame replaces the previous one on a TTY. */

@@ -1,9 +1,9 @@
 import cliProgress from 'cli-progress';
 import { redactText } from '../config/redact.js';
 import type { ServiceName } from '../errors.js';
+import { formatCount, formatDuration } from '../format.js';
 import type { RetryEvent } from '../pipeline/retry.js';
 import type { InFlight, IngestStats } from '../pipeline/stats.js';
-import { formatCount, formatDuration } from './format.js';
 import { ackRate, displayWindowMs, estimateRemainingMs } from './ingest-rates.js';
 import type { Output } from './output.js';
 import { RetryWatch, retryEvent } from './retry-watch.js';

@@ -1,5 +1,5 @@
+import { formatBytes, formatCount, formatDuration } from '../format.js';
 import type { IngestSummary } from '../pipeline/summary.js';
-import { formatBytes, formatCount, formatDuration } from './format.js';
 import type { Output } from './output.js';
 
 /** The end-of-run summary: a short table for people, one JSON object with `--json`. */

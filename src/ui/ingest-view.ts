@@ -1,8 +1,7 @@
+import { formatCount } from '../format.js';
 import { formatLocation } from '../location.js';
 import type { IngestEvents } from '../pipeline/ingest.js';
 import type { IngestStats } from '../pipeline/stats.js';
-import { itemLocation } from '../pipeline/work-item.js';
-import { formatCount } from './format.js';
 import { type ProgressRenderer, resolveProgressMode, startProgress } from './ingest-progress.js';
 import type { Output } from './output.js';
 
@@ -37,7 +36,7 @@ export function createIngestView(output: Output, requestedMode: string) {
     },
     onFailure(failure) {
       log(
-        `${itemLocation(failure.item)} chunk ${failure.item.chunkIndex}: ${failure.stage} failed: ${failure.reason}`,
+        `${formatLocation(failure.item)} chunk ${failure.item.chunkIndex}: ${failure.stage} failed: ${failure.reason}`,
       );
     },
     onPruned(source, docIds, dryRun) {

@@ -1,6 +1,6 @@
 import type { SearchResult } from '../search/search.js';
-import { highlight, snippet } from '../search/snippet.js';
 import type { Output } from './output.js';
+import { highlight, snippet } from './snippet.js';
 
 /**
  * Search hits for a person: rank, score, doc_id, section and a snippet of `content` with the

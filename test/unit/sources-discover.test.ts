@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { discoverFiles, sourceNameFor } from '../../src/sources/discover.js';
+import { discoverFiles } from '../../src/sources/discover.js';
+import { sourceNameFor } from '../../src/sources/discovered-file.js';
 import { defaultInclude } from '../../src/sources/registry.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../../fixtures/sources/docs');

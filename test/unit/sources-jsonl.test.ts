@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DiscoveredFile } from '../../src/sources/discover.js';
+import type { DiscoveredFile } from '../../src/sources/discovered-file.js';
 import type { ReadEvent, SourceDocument, SourceProblem } from '../../src/sources/document.js';
 import { displayPath, formatProblem } from '../../src/sources/document.js';
 import { readJsonlFile } from '../../src/sources/jsonl-reader.js';

@@ -1,7 +1,10 @@
 import PQueue from 'p-queue';
+import type { DocumentStore } from '../../qdrant/document-store.js';
 import type { IngestRun } from '../ingest-run.js';
 import { withRetry } from '../retry.js';
-import type { SyncStore } from './reconcile.js';
+
+/** The writes sync makes besides upserts. */
+export type SyncStore = Pick<DocumentStore, 'markRewriting' | 'deletePoints' | 'deleteChunksFrom'>;
 
 /** Ids per delete request. */
 const idsPerRequest = 1000;

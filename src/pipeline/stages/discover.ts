@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
-import { type DiscoveredFile, discoverFiles } from '../../sources/discover.js';
+import { discoverFiles } from '../../sources/discover.js';
+import type { DiscoveredFile } from '../../sources/discovered-file.js';
 import type { IngestStats } from '../stats.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DiscoveredFile } from '../../sources/discover.js';
+import type { DiscoveredFile } from '../../sources/discovered-file.js';
 import type { SourceDocument } from '../../sources/document.js';
 import { readDocuments } from '../../sources/read.js';
 import type { IngestRun } from '../ingest-run.js';

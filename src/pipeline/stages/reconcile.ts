@@ -1,16 +1,13 @@
-import type { DocumentStore, StoredManifest } from '../../qdrant/document-store.js';
+import type { StoredManifest } from '../../qdrant/document-store.js';
 import { payloadKeys } from '../../qdrant/payload-keys.js';
 import { pointId } from '../../qdrant/point-id.js';
 import type { DocumentLedger } from '../document-ledger.js';
 import type { IngestRun } from '../ingest-run.js';
 import type { ItemFailure, WorkItem } from '../work-item.js';
 import type { ChunkedDocument } from './chunk.js';
-import { DeleteBatcher } from './delete-batcher.js';
+import { DeleteBatcher, type SyncStore } from './delete-batcher.js';
 
 type Embedded = WorkItem & { vector: Float32Array };
-
-/** The writes sync makes besides upserts. */
-export type SyncStore = Pick<DocumentStore, 'markRewriting' | 'deletePoints' | 'deleteChunksFrom'>;
 
 export interface ReconcilerOptions {
   run: IngestRun;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { highlight, type Snippet, snippet } from '../../src/search/snippet.js';
+import { highlight, type Snippet, snippet } from '../../src/ui/snippet.js';
 
 const marked = (value: Snippet) => highlight(value, (word) => `[${word}]`);
 

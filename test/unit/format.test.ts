@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatDuration, formatPercent } from '../../src/ui/format.js';
+import { formatBytes, formatCount, formatDuration, formatPercent } from '../../src/format.js';
 
 describe('number formatting for the terminal', () => {
   it.each([
