@@ -25,8 +25,7 @@ import {
   dropBenchCollection,
 } from './scenarios/shared.js';
 import { corpusTexts, generatedTexts } from './scenarios/texts.js';
-import { runUpsertScenario, uploadVectors, waitForIndex } from './scenarios/upsert.js';
-import type { VectorDistribution } from './vectors.js';
+import { type GeneratedData, runUpsertScenario, uploadVectors, waitForIndex } from './scenarios/upsert.js';
 
 /** What one `taboot bench` run does; the command fills it from flags and config. */
 export interface BenchPlan {
@@ -41,16 +40,7 @@ export interface BenchPlan {
   /** Keep the collections the run created instead of dropping them. */
   keep: boolean;
   /** Generated data for upsert and for search on a generated collection. */
-  data: {
-    count: number;
-    dim: number;
-    distribution: VectorDistribution;
-    seed: number;
-    batchSize: number;
-    parallel: number;
-    wait: boolean;
-    indexTimeoutMs: number;
-  };
+  data: GeneratedData & { indexTimeoutMs: number };
   search: {
     queries: number;
     concurrency: readonly number[];
@@ -119,31 +109,20 @@ export async function runBench(
       } else if (section === 'search') {
         let name: string;
         let queries: number[][];
-        if (generated) {
-          name = generated;
-          queries = heldOutQueries(
-            plan.search.queries,
-            plan.data.dim,
-            plan.data.distribution,
-            plan.data.seed,
-          );
-        } else if (plan.collection) {
+        if (!generated && plan.collection) {
           name = plan.collection;
           events.phase('sample queries', `${plan.search.queries} stored vectors of ${name}`);
           ({ queries } = await sampleStoredVectors(qdrant!, name, plan.search.queries, plan.data.seed));
         } else {
-          name = benchCollectionName();
-          await create(name, plan.data.dim);
-          events.phase('upload', `${plan.data.count} vectors of ${plan.data.dim} dimensions into ${name}`);
-          await uploadVectors(config.qdrant, uploadOptions(name), events, signal);
-          await waitForIndex(qdrant!, config, uploadOptions(name), events, signal);
-          generated = name;
-          queries = heldOutQueries(
-            plan.search.queries,
-            plan.data.dim,
-            plan.data.distribution,
-            plan.data.seed,
-          );
+          if (!generated) {
+            generated = benchCollectionName();
+            await create(generated, plan.data.dim);
+            await uploadVectors(config.qdrant, uploadOptions(generated), events, signal);
+            await waitForIndex(qdrant!, config, uploadOptions(generated), events, signal);
+          }
+          name = generated;
+          const { dim, distribution, seed } = plan.data;
+          queries = heldOutQueries(plan.search.queries, dim, distribution, seed);
         }
         result.search = await runSearchScenario(
           qdrant!,

@@ -358,6 +358,7 @@ export function benchPlan(
       distribution: flags.distribution ?? 'uniform',
       seed: flags.seed ?? DEFAULTS.seed,
       batchSize: config.ingest.batchSize,
+      batchBytes: config.ingest.batchBytes,
       parallel: config.ingest.parallel,
       wait: config.ingest.wait,
       indexTimeoutMs: (flags.indexTimeout ?? DEFAULTS.indexTimeoutSeconds) * 1000,

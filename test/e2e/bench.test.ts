@@ -138,7 +138,8 @@ describe('taboot bench upsert (test servers)', () => {
         .api('points')
         .get({
           collectionName: name,
-          ids: [{ pointIdOptions: { case: 'num', value: 123n } }],
+          // Point i has the UUID whose value is i, as ingest's points have UUIDs.
+          ids: [{ pointIdOptions: { case: 'uuid', value: '00000000-0000-0000-0000-00000000007b' } }],
           // Qdrant's gRPC Get returns no payload unless asked (REST's default is the other way).
           withPayload: { selectorOptions: { case: 'enable', value: true } },
         })
@@ -268,9 +269,9 @@ describe('taboot bench embed and ingest (test servers)', () => {
 });
 
 describe('taboot bench reports and the baseline gate', () => {
-  it('exits 1 naming upload_vps when the baseline had twice the throughput', async () => {
+  it('exits 1 naming upload_vps when the baseline had ten times the throughput', async () => {
     const workload = ['upsert', '--count', '3000', '--dim', '32', '--json'];
-    // Two runs, the faster one doubled: a warm-up hiccup in one cannot make the gate pass.
+    // Two runs, the faster one times ten: runs this short swing by more than 2x on a loaded machine.
     const saved = [];
     for (const name of ['baseline-a.json', 'baseline-b.json']) {
       const run = await bench([...workload, '--save-baseline', join(dir, name)]);
@@ -279,7 +280,7 @@ describe('taboot bench reports and the baseline gate', () => {
     }
     const best = saved.reduce((a, b) => (a.upsert.upload_vps >= b.upsert.upload_vps ? a : b));
     expect(best.upsert.count).toBe(3000);
-    best.upsert.upload_vps *= 2;
+    best.upsert.upload_vps *= 10;
     const file = join(dir, 'baseline.json');
     writeFileSync(file, JSON.stringify(best));
 

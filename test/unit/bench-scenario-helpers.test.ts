@@ -136,6 +136,7 @@ describe('bench flags', () => {
       distribution: 'uniform',
       seed: 1,
       batchSize: 500,
+      batchBytes: 16 * 1024 * 1024,
       parallel: 4,
       wait: false,
       indexTimeoutMs: 600_000,

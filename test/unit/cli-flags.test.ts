@@ -282,6 +282,7 @@ function dataRows(command: string): Row[] {
           distribution: 'uniform',
           seed: 1,
           batchSize: 500,
+          batchBytes: 16 * 1024 * 1024,
           parallel: 4,
           wait: false,
           indexTimeoutMs: 600_000,
