@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { TabootError } from '../errors.js';
 import { Qdrant } from '../qdrant/client.js';
+import { tabootVersion } from '../version.js';
 import { type BaselineComparison, compareWithBaseline, writeBaseline } from './baseline.js';
-import { renderHtml } from './report-html.js';
+import { benchReport } from './report/model.js';
+import { benchRenderers } from './report/renderers.js';
 import {
   BENCH_RESULT_VERSION,
   type BenchMachine,
@@ -183,8 +184,9 @@ export interface FinishOptions {
 }
 
 /**
- * After a run: compare with the baseline, save this run as a baseline, write the HTML report. The result is saved even when it regressed, so a CI
- * job can keep it as an artifact; failing the run is the caller's decision.
+ * After a run: compare with the baseline, save this run as a baseline, write the HTML report. The
+ * result is saved even when it regressed, so a CI job can keep it as an artifact; failing the run
+ * is the caller's decision.
  */
 export async function finishBench(
   result: BenchResult,
@@ -195,7 +197,9 @@ export async function finishBench(
     : undefined;
   if (options.saveBaseline) await writeBaseline(options.saveBaseline, result);
   if (options.reportHtml) {
-    const html = renderHtml(result, { comparison, maxRegression: options.maxRegression });
+    const html = benchRenderers.html(
+      benchReport(result, { comparison, maxRegression: options.maxRegression }),
+    );
     try {
       await mkdir(dirname(options.reportHtml), { recursive: true });
       await writeFile(options.reportHtml, html, 'utf8');
@@ -270,9 +274,4 @@ function machineInfo(): BenchMachine {
     platform: `${process.platform}-${process.arch}`,
     memory_bytes: os.totalmem(),
   };
-}
-
-function tabootVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }
