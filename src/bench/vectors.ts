@@ -100,12 +100,13 @@ const POOL_SIZE = 256;
  *
  * Drawing 1024 Gaussian components costs about 4 µs, half of what the upload path spends on a
  * vector, so `bench upsert` would measure the generator. Instead the source draws a pool of 256
- * Gaussian vectors and hands out cyclic rotations of them, two memory copies each: rotating the
- * coordinates of an isotropic Gaussian vector gives another one, and two rotations of one vector
- * are as nearly orthogonal as two independent vectors (their cosine is the vector's circular
- * autocorrelation, about ±1/√dim). Vector `n` is pool entry `n mod 256` rotated by
- * `⌊n / 256⌋ mod dim`; after `256 × dim` vectors a new pool is drawn, so no vector repeats.
- * `clustered` rotates the noise only, around a centroid drawn per vector.
+ * Gaussian vectors and hands out cyclic rotations of them: rotating the coordinates of an
+ * isotropic Gaussian vector gives another one, and two rotations of one vector are as nearly
+ * orthogonal as two independent vectors (their cosine is the vector's circular autocorrelation,
+ * about ±1/√dim). Vector `n` is pool entry `n mod 256` rotated by `⌊n / 256⌋ mod dim`; after
+ * `256 × dim` vectors a new pool is drawn, so no vector repeats. Each entry is stored twice in a
+ * row, so a rotation is one contiguous window: `take` hands it out without copying. `clustered`
+ * rotates the noise only, around a centroid drawn per vector.
  */
 export class VectorSource {
   readonly dim: number;
@@ -114,8 +115,11 @@ export class VectorSource {
   readonly centroids: readonly Float32Array[];
   private state: number;
   private readonly sigma: number;
-  /** `POOL_SIZE` Gaussian vectors, back to back: unit length for `uniform`, raw for `clustered`'s noise. */
-  private readonly pool: Float32Array;
+  /**
+   * `POOL_SIZE` Gaussian vectors, each twice in a row: unit length for `uniform`, raw for
+   * `clustered`'s noise. Replaced, never overwritten, so windows handed out stay valid.
+   */
+  private pool: Float32Array;
   private drawn = 0;
 
   constructor(dim: number, options: VectorOptions = {}) {
@@ -132,7 +136,7 @@ export class VectorSource {
     this.distribution = options.distribution ?? 'uniform';
     this.state = deriveSeed(seed, 1) | 0;
     this.sigma = spread / Math.sqrt(dim);
-    this.pool = new Float32Array(POOL_SIZE * dim);
+    this.pool = new Float32Array(0);
     if (this.distribution === 'clustered') {
       const centroidSource = new VectorSource(dim, { seed: deriveSeed(options.centroidSeed ?? seed, 2) });
       this.centroids = Array.from({ length: clusters }, () => centroidSource.next());
@@ -153,18 +157,37 @@ export class VectorSource {
    * its centroid, or -1 for `uniform`.
    */
   fill(target: Float32Array): number {
+    target.set(this.rotation(), 0);
+    return this.centroids.length === 0 ? -1 : this.aroundCentroid(target);
+  }
+
+  /**
+   * The next unit vector with as little copying as the distribution allows: for `uniform` a view
+   * into the pool (to be read, never written), for `clustered` written into `spare` when one is
+   * given, else into a new array.
+   */
+  take(spare?: Float32Array): Float32Array {
+    if (this.centroids.length === 0) return this.rotation();
+    const target = spare ?? new Float32Array(this.dim);
+    this.fill(target);
+    return target;
+  }
+
+  /** The next pool entry's rotation: a window of the pool, drawing a new pool when one is used up. */
+  private rotation(): Float32Array {
     const dim = this.dim;
     const slot = this.drawn % POOL_SIZE;
     const round = Math.floor(this.drawn / POOL_SIZE);
     if (slot === 0 && round % dim === 0) this.drawPool();
     this.drawn += 1;
-    const shift = round % dim;
-    const base = this.pool.subarray(slot * dim, (slot + 1) * dim);
-    target.set(base.subarray(shift), 0);
-    target.set(base.subarray(0, shift), dim - shift);
-    const clusters = this.centroids.length;
-    if (clusters === 0) return -1;
-    const cluster = Math.floor((this.bits() / 4294967296) * clusters);
+    const start = slot * 2 * dim + (round % dim);
+    return this.pool.subarray(start, start + dim);
+  }
+
+  /** Turns the noise in `target` into a unit vector around a centroid drawn now; returns its index. */
+  private aroundCentroid(target: Float32Array): number {
+    const dim = this.dim;
+    const cluster = Math.floor((this.bits() / 4294967296) * this.centroids.length);
     const centroid = this.centroids[cluster]!;
     const sigma = this.sigma;
     let squares = 0;
@@ -182,18 +205,22 @@ export class VectorSource {
     return cluster;
   }
 
-  /** Refills the pool with standard normal vectors, scaled to unit length for `uniform`. */
+  /** A new pool of standard normal vectors, scaled to unit length for `uniform`, each stored twice. */
   private drawPool(): void {
     const dim = this.dim;
     const unit = this.centroids.length === 0;
+    this.pool = new Float32Array(POOL_SIZE * 2 * dim);
     for (let slot = 0; slot < POOL_SIZE; slot += 1) {
-      const vector = this.pool.subarray(slot * dim, (slot + 1) * dim);
+      const start = slot * 2 * dim;
+      const vector = this.pool.subarray(start, start + dim);
       let squares = this.noise(vector);
       // A zero vector has no direction; practically impossible, but then draw again.
       while (unit && squares === 0) squares = this.noise(vector);
-      if (!unit) continue;
-      const scale = 1 / Math.sqrt(squares);
-      for (let index = 0; index < dim; index += 1) vector[index] = vector[index]! * scale;
+      if (unit) {
+        const scale = 1 / Math.sqrt(squares);
+        for (let index = 0; index < dim; index += 1) vector[index] = vector[index]! * scale;
+      }
+      this.pool.copyWithin(start + dim, start, start + dim);
     }
   }
 

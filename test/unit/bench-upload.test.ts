@@ -91,7 +91,7 @@ describe('bench upsert upload (the UpsertStage that ingest uses)', () => {
       Array.from({ length: 1_000 }, (_, i) => generatedPointId(i)),
     );
     expect(points[123]).toMatchObject({ id: '00000000-0000-0000-0000-00000000007b', bucket: 23 });
-    // The vectors are the seeded sequence, even though buffers are refilled after acknowledgement.
+    // The vectors are the seeded sequence.
     const expected = generateVectors(1_000, 8, { seed: 3 });
     expect(points.map((point) => point.vector)).toEqual(expected.map((vector) => Array.from(vector)));
     expect(upload.latencies.count).toBe(10);
@@ -99,6 +99,21 @@ describe('bench upsert upload (the UpsertStage that ingest uses)', () => {
     const figures = upsertFigures(options(), upload, 2);
     expect(figures).toMatchObject({ count: 1_000, batch_size: 100, parallel: 3, index_seconds: 2 });
     expect(figures.p50_ms).toBeLessThanOrEqual(figures.p99_ms);
+  });
+
+  it('sends the seeded clustered sequence although it refills acknowledged vectors', async () => {
+    const sink = new RecordingSink();
+    await uploadVectors(
+      settings,
+      options({ distribution: 'clustered', count: 2_000, parallel: 2 }),
+      quiet().events,
+      undefined,
+      sink,
+    );
+    const expected = generateVectors(2_000, 8, { seed: 3, distribution: 'clustered' });
+    expect(sink.batches.flat().map((point) => point.vector)).toEqual(
+      expected.map((vector) => Array.from(vector)),
+    );
   });
 
   it('cuts batches by encoded bytes as ingest does', async () => {

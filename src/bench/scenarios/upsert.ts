@@ -51,8 +51,9 @@ const CLIENT_CPU_WARNING = 0.8;
  * `GrpcPointSink`: batches by count and bytes, `parallel` requests in flight through p-queue with
  * backpressure, retries, rejected points isolated), so the figure it reports is the figure of the
  * path ingest takes. Point `i` gets the UUID whose value is `i` (`...-00000000007b` for 123; ingest
- * writes UUIDs too) and the payload `{bucket: i % 100}`. Vector generation runs between requests
- * on the same thread and counts as client time, as an embedding decode does in ingest.
+ * writes UUIDs too) and the payload `{bucket: i % 100}`. Vectors come from `VectorSource.take`
+ * (a view into its pool for `uniform`) on the same thread, between requests, and count as client
+ * time, as an embedding decode does in ingest.
  *
  * After a signal no more points are added and no request is retried; requests in flight finish.
  * `sink` replaces the gRPC sink (tests measure what reaches it).
@@ -67,8 +68,10 @@ export async function uploadVectors(
   events.phase('upload', `${options.count} vectors of ${options.dim} dimensions into ${options.collection}`);
   const latencies = new LatencyRecorder(Math.max(1, Math.ceil(options.count / options.batchSize)));
   const rejected: ItemFailure[] = [];
-  // Vectors Qdrant has acknowledged are filled again: a fresh 4 KB buffer per vector made garbage
-  // collection a quarter of the client's time, which ingest (decoding into reused memory) does not pay.
+  // Uniform vectors are views into the source's pool; clustered ones are computed, into vectors
+  // Qdrant has acknowledged: a fresh 4 KB array per point made garbage collection a quarter of the
+  // client's time, which ingest (decoding into reused memory) does not pay.
+  const recycle = options.distribution === 'clustered';
   const spare: Float32Array[] = [];
   let done = 0;
   const cpu = cpuMeter();
@@ -81,7 +84,7 @@ export async function uploadVectors(
     retry: { ...defaultRetryPolicy, maxRetries: options.maxRetries },
     stopRetries: signal,
     onUpserted: (items, _bytes, ms) => {
-      for (const item of items) if (item.vector) spare.push(item.vector);
+      if (recycle) for (const item of items) if (item.vector) spare.push(item.vector);
       latencies.record(ms);
       timeline.record(items.length);
       done += items.length;
@@ -96,9 +99,7 @@ export async function uploadVectors(
   try {
     const source = new VectorSource(options.dim, { distribution: options.distribution, seed: options.seed });
     for (let id = 0; id < options.count && !signal?.aborted; id += 1) {
-      const vector = spare.pop() ?? new Float32Array(options.dim);
-      source.fill(vector);
-      await stage.add(generatedPoint(id, vector));
+      await stage.add(generatedPoint(id, source.take(spare.pop())));
     }
   } catch (error) {
     failure = { error };
@@ -124,14 +125,15 @@ export async function uploadVectors(
 
 /** A generated vector as the pipeline carries a chunk: no file, no text, only an id and a bucket. */
 function generatedPoint(id: number, vector: Float32Array): WorkItem & { vector: Float32Array } {
+  const pointId = generatedPointId(id);
   return {
     file: 'generated',
     line: undefined,
-    docId: String(id),
+    docId: pointId,
     chunkIndex: 0,
     text: '',
     payload: { bucket: id % 100 },
-    pointId: generatedPointId(id),
+    pointId,
     estimatedTokens: 0,
     vector,
   };
