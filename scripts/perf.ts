@@ -101,6 +101,7 @@ try {
   const upsert = await benchUpsert({ url: sink.url, count, batch: 500, parallel: 4, dim });
   console.log(`    js-client-grpc   ${rate(upsert.stock)}`);
   console.log(`    fast path        ${rate(upsert.fast)}   ${upsert.ratio.toFixed(1)}x`);
+  console.log(await (await import('./perf/bench-path.js')).benchPathLine({ ...upsert, url: sink.url }));
 
   console.log('(b) decode TEI batches of 32 x 1024');
   const decode = await benchDecode();

@@ -29,3 +29,25 @@ export function formatBytes(bytes: number): string {
 export function formatPercent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
+
+/**
+ * A measured figure: thousands separated, precision shrinking as values grow, no trailing zeros
+ * (12,345 · 123 · 12.3 · 1.23 · 0.5), `–` for a value that is not finite.
+ */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  const magnitude = Math.abs(value);
+  const digits = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : 3;
+  const [whole = '', fraction = ''] = magnitude.toFixed(digits).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const decimals = fraction.replace(/0+$/, '');
+  const sign = value < 0 && /[1-9]/.test(whole + decimals) ? '-' : '';
+  return `${sign}${grouped}${decimals ? `.${decimals}` : ''}`;
+}
+
+/** A signed relative change with one decimal: -0.5 -> `-50.0%`, 0.052 -> `+5.2%`, 0 -> `±0.0%`. */
+export function formatChange(fraction: number): string {
+  if (!Number.isFinite(fraction)) return '–';
+  const sign = fraction > 0 ? '+' : fraction < 0 ? '-' : '±';
+  return `${sign}${Math.abs(fraction * 100).toFixed(1)}%`;
+}

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ExitCode, TabootError, UsageError } from '../errors.js';
+import { formatZodIssue } from '../config/issues.js';
+import { ExitCode, errorMessage, TabootError, UsageError } from '../errors.js';
 import { BENCH_RESULT_VERSION, type BenchResult } from './result.js';
 
 /**
@@ -210,17 +211,6 @@ export function compareWithBaseline(
   };
 }
 
-/** One line for a regression: `upsert.upload_vps fell 50.0% (20000 -> 10000)`. */
-export function describeRegression(comparison: MetricComparison): string {
-  const verb = comparison.change < 0 ? 'fell' : 'rose';
-  const percent = `${(Math.abs(comparison.change) * 100).toFixed(1)}%`;
-  return `${comparison.metric} ${verb} ${percent} (${round(comparison.baseline)} -> ${round(comparison.current)})`;
-}
-
-function round(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-}
-
 function checkNonNegative(name: string, value: number): void {
   if (!Number.isFinite(value) || value < 0) {
     throw new UsageError(`Expected \`${name}\` to be a number >= 0, got \`${value}\``);
@@ -293,6 +283,9 @@ const benchResultSchema = z.object({
       chunks_per_second: finite,
       vps: finite,
       stages: z.object({ read: stage, chunk: stage, embed: stage, upsert: stage }),
+      tei_queue_seconds: finite.optional(),
+      tei_inference_seconds: finite.optional(),
+      tei_busy_share: finite.optional(),
       index_seconds: finite,
       total_seconds: finite,
     })
@@ -304,12 +297,11 @@ export function parseBenchResult(value: unknown, source: string): BenchResult {
   const parsed = benchResultSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.') || '(root)';
     if (issue.path.length === 1 && issue.path[0] === 'version' && typeof value === 'object' && value) {
       const version = (value as { version?: unknown }).version;
       return `version: expected ${BENCH_RESULT_VERSION}, got ${JSON.stringify(version)} (written by another taboot version?)`;
     }
-    return `${path}: ${issue.message}`;
+    return formatZodIssue(issue);
   });
   throw new TabootError(`${source} is not a taboot bench result:\n  ${problems.join('\n  ')}`, {
     exitCode: ExitCode.Usage,
@@ -331,7 +323,7 @@ export async function readBaseline(path: string): Promise<BenchResult> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new TabootError(`baseline ${path} is not valid JSON: ${(error as Error).message}`, {
+    throw new TabootError(`baseline ${path} is not valid JSON: ${errorMessage(error)}`, {
       exitCode: ExitCode.Usage,
       cause: error,
     });

@@ -153,7 +153,22 @@ export interface IngestResult {
   chunks_per_second: number;
   /** Vectors upserted per second of wall time. */
   vps: number;
+  /** Busy seconds per stage, the figures of the ingest summary's `stage_seconds`. */
   stages: Record<IngestStage, IngestStageResult>;
+  /**
+   * TEI's own queue and inference time summed over requests (its `x-queue-time` and
+   * `x-inference-time` headers), as the ingest summary's `stage_seconds.tei_queue` and
+   * `tei_inference`; absent when TEI sent no timing headers.
+   */
+  tei_queue_seconds?: number;
+  tei_inference_seconds?: number;
+  /**
+   * The share of the run's wall time TEI's backend spent running batches: the rise of
+   * `te_backend_busy_seconds` on TEI's `/metrics` over the run, divided by the wall time (averaged
+   * over the endpoints). Only taboot's test TEI in service-rate mode exports that counter; real TEI
+   * has none, so the field is absent against it.
+   */
+  tei_busy_share?: number;
   index_seconds: number;
   total_seconds: number;
 }

@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { TabootError } from '../errors.js';
 import { Qdrant } from '../qdrant/client.js';
+import { tabootVersion } from '../version.js';
 import { type BaselineComparison, compareWithBaseline, writeBaseline } from './baseline.js';
-import { renderHtml } from './report-html.js';
+import { benchReport } from './report/model.js';
+import { benchRenderers } from './report/renderers.js';
 import {
   BENCH_RESULT_VERSION,
   type BenchMachine,
@@ -25,8 +26,7 @@ import {
   dropBenchCollection,
 } from './scenarios/shared.js';
 import { corpusTexts, generatedTexts } from './scenarios/texts.js';
-import { runUpsertScenario, uploadVectors, waitForIndex } from './scenarios/upsert.js';
-import type { VectorDistribution } from './vectors.js';
+import { type GeneratedData, runUpsertScenario, uploadVectors, waitForIndex } from './scenarios/upsert.js';
 
 /** What one `taboot bench` run does; the command fills it from flags and config. */
 export interface BenchPlan {
@@ -41,16 +41,7 @@ export interface BenchPlan {
   /** Keep the collections the run created instead of dropping them. */
   keep: boolean;
   /** Generated data for upsert and for search on a generated collection. */
-  data: {
-    count: number;
-    dim: number;
-    distribution: VectorDistribution;
-    seed: number;
-    batchSize: number;
-    parallel: number;
-    wait: boolean;
-    indexTimeoutMs: number;
-  };
+  data: GeneratedData & { indexTimeoutMs: number };
   search: {
     queries: number;
     concurrency: readonly number[];
@@ -119,31 +110,20 @@ export async function runBench(
       } else if (section === 'search') {
         let name: string;
         let queries: number[][];
-        if (generated) {
-          name = generated;
-          queries = heldOutQueries(
-            plan.search.queries,
-            plan.data.dim,
-            plan.data.distribution,
-            plan.data.seed,
-          );
-        } else if (plan.collection) {
+        if (!generated && plan.collection) {
           name = plan.collection;
           events.phase('sample queries', `${plan.search.queries} stored vectors of ${name}`);
           ({ queries } = await sampleStoredVectors(qdrant!, name, plan.search.queries, plan.data.seed));
         } else {
-          name = benchCollectionName();
-          await create(name, plan.data.dim);
-          events.phase('upload', `${plan.data.count} vectors of ${plan.data.dim} dimensions into ${name}`);
-          await uploadVectors(config.qdrant, uploadOptions(name), events, signal);
-          await waitForIndex(qdrant!, config, uploadOptions(name), events, signal);
-          generated = name;
-          queries = heldOutQueries(
-            plan.search.queries,
-            plan.data.dim,
-            plan.data.distribution,
-            plan.data.seed,
-          );
+          if (!generated) {
+            generated = benchCollectionName();
+            await create(generated, plan.data.dim);
+            await uploadVectors(config.qdrant, uploadOptions(generated), events, signal);
+            await waitForIndex(qdrant!, config, uploadOptions(generated), events, signal);
+          }
+          name = generated;
+          const { dim, distribution, seed } = plan.data;
+          queries = heldOutQueries(plan.search.queries, dim, distribution, seed);
         }
         result.search = await runSearchScenario(
           qdrant!,
@@ -204,8 +184,9 @@ export interface FinishOptions {
 }
 
 /**
- * After a run: compare with the baseline, save this run as a baseline, write the HTML report. The result is saved even when it regressed, so a CI
- * job can keep it as an artifact; failing the run is the caller's decision.
+ * After a run: compare with the baseline, save this run as a baseline, write the HTML report. The
+ * result is saved even when it regressed, so a CI job can keep it as an artifact; failing the run
+ * is the caller's decision.
  */
 export async function finishBench(
   result: BenchResult,
@@ -216,7 +197,9 @@ export async function finishBench(
     : undefined;
   if (options.saveBaseline) await writeBaseline(options.saveBaseline, result);
   if (options.reportHtml) {
-    const html = renderHtml(result, { comparison, maxRegression: options.maxRegression });
+    const html = benchRenderers.html(
+      benchReport(result, { comparison, maxRegression: options.maxRegression }),
+    );
     try {
       await mkdir(dirname(options.reportHtml), { recursive: true });
       await writeFile(options.reportHtml, html, 'utf8');
@@ -291,9 +274,4 @@ function machineInfo(): BenchMachine {
     platform: `${process.platform}-${process.arch}`,
     memory_bytes: os.totalmem(),
   };
-}
-
-function tabootVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }

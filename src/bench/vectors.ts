@@ -26,8 +26,8 @@ export function mulberry32(seed: number): () => number {
  * Standard normal deviates at the midpoints of 65,536 equal-probability slices (inverse CDF), so
  * one 32-bit draw gives two Gaussian components with two table reads. Box-Muller (a logarithm,
  * a square root, a sine and a cosine per pair) generated about 19k 1024-dim vectors/s on a 2-core
- * machine, less than an upload consumes; with the table it is about 110k. The tails stop at ±4.2σ,
- * which vectors of benchmark data do not miss.
+ * machine; with the table it is about 110k, still less than the upload path takes, hence the
+ * pool of `VectorSource`. The tails stop at ±4.2σ, which vectors of benchmark data do not miss.
  */
 const NORMAL = buildNormalTable(16);
 
@@ -90,10 +90,23 @@ export interface VectorOptions {
   spread?: number;
 }
 
+/** Base vectors a `VectorSource` rotates; it draws them anew every `POOL_SIZE × dim` vectors. */
+const POOL_SIZE = 256;
+
 /**
  * An endless, deterministic stream of unit vectors. `generateVectors` and `vectorBatches` read
  * one, so for the same options they give the same sequence whatever the batch size, and the
  * first `n` of a larger count are the `n` of a smaller one.
+ *
+ * Drawing 1024 Gaussian components costs about 4 µs, half of what the upload path spends on a
+ * vector, so `bench upsert` would measure the generator. Instead the source draws a pool of 256
+ * Gaussian vectors and hands out cyclic rotations of them: rotating the coordinates of an
+ * isotropic Gaussian vector gives another one, and two rotations of one vector are as nearly
+ * orthogonal as two independent vectors (their cosine is the vector's circular autocorrelation,
+ * about ±1/√dim). Vector `n` is pool entry `n mod 256` rotated by `⌊n / 256⌋ mod dim`; after
+ * `256 × dim` vectors a new pool is drawn, so no vector repeats. Each entry is stored twice in a
+ * row, so a rotation is one contiguous window: `take` hands it out without copying. `clustered`
+ * rotates the noise only, around a centroid drawn per vector.
  */
 export class VectorSource {
   readonly dim: number;
@@ -102,6 +115,12 @@ export class VectorSource {
   readonly centroids: readonly Float32Array[];
   private state: number;
   private readonly sigma: number;
+  /**
+   * `POOL_SIZE` Gaussian vectors, each twice in a row: unit length for `uniform`, raw for
+   * `clustered`'s noise. Replaced, never overwritten, so windows handed out stay valid.
+   */
+  private pool: Float32Array;
+  private drawn = 0;
 
   constructor(dim: number, options: VectorOptions = {}) {
     checkInteger('dim', dim, 1);
@@ -117,6 +136,7 @@ export class VectorSource {
     this.distribution = options.distribution ?? 'uniform';
     this.state = deriveSeed(seed, 1) | 0;
     this.sigma = spread / Math.sqrt(dim);
+    this.pool = new Float32Array(0);
     if (this.distribution === 'clustered') {
       const centroidSource = new VectorSource(dim, { seed: deriveSeed(options.centroidSeed ?? seed, 2) });
       this.centroids = Array.from({ length: clusters }, () => centroidSource.next());
@@ -137,22 +157,74 @@ export class VectorSource {
    * its centroid, or -1 for `uniform`.
    */
   fill(target: Float32Array): number {
+    target.set(this.rotation(), 0);
+    return this.centroids.length === 0 ? -1 : this.aroundCentroid(target);
+  }
+
+  /**
+   * The next unit vector with as little copying as the distribution allows: for `uniform` a view
+   * into the pool (to be read, never written), for `clustered` written into `spare` when one is
+   * given, else into a new array.
+   */
+  take(spare?: Float32Array): Float32Array {
+    if (this.centroids.length === 0) return this.rotation();
+    const target = spare ?? new Float32Array(this.dim);
+    this.fill(target);
+    return target;
+  }
+
+  /** The next pool entry's rotation: a window of the pool, drawing a new pool when one is used up. */
+  private rotation(): Float32Array {
     const dim = this.dim;
-    const clusters = this.centroids.length;
-    const cluster = clusters > 0 ? Math.floor((this.bits() / 4294967296) * clusters) : -1;
-    const centroid = cluster >= 0 ? this.centroids[cluster]! : undefined;
-    for (;;) {
-      const squares = centroid ? this.noiseAround(centroid, target) : this.noise(target);
+    const slot = this.drawn % POOL_SIZE;
+    const round = Math.floor(this.drawn / POOL_SIZE);
+    if (slot === 0 && round % dim === 0) this.drawPool();
+    this.drawn += 1;
+    const start = slot * 2 * dim + (round % dim);
+    return this.pool.subarray(start, start + dim);
+  }
+
+  /** Turns the noise in `target` into a unit vector around a centroid drawn now; returns its index. */
+  private aroundCentroid(target: Float32Array): number {
+    const dim = this.dim;
+    const cluster = Math.floor((this.bits() / 4294967296) * this.centroids.length);
+    const centroid = this.centroids[cluster]!;
+    const sigma = this.sigma;
+    let squares = 0;
+    for (let index = 0; index < dim; index += 1) {
+      const value = centroid[index]! + sigma * target[index]!;
+      target[index] = value;
+      squares += value * value;
+    }
+    // Zero only if the noise cancels the centroid exactly; the centroid is then the nearest unit vector.
+    if (squares === 0) target.set(centroid);
+    else {
+      const scale = 1 / Math.sqrt(squares);
+      for (let index = 0; index < dim; index += 1) target[index] = target[index]! * scale;
+    }
+    return cluster;
+  }
+
+  /** A new pool of standard normal vectors, scaled to unit length for `uniform`, each stored twice. */
+  private drawPool(): void {
+    const dim = this.dim;
+    const unit = this.centroids.length === 0;
+    this.pool = new Float32Array(POOL_SIZE * 2 * dim);
+    for (let slot = 0; slot < POOL_SIZE; slot += 1) {
+      const start = slot * 2 * dim;
+      const vector = this.pool.subarray(start, start + dim);
+      let squares = this.noise(vector);
       // A zero vector has no direction; practically impossible, but then draw again.
-      if (squares > 0) {
+      while (unit && squares === 0) squares = this.noise(vector);
+      if (unit) {
         const scale = 1 / Math.sqrt(squares);
-        for (let index = 0; index < dim; index += 1) target[index] = target[index]! * scale;
-        return cluster;
+        for (let index = 0; index < dim; index += 1) vector[index] = vector[index]! * scale;
       }
+      this.pool.copyWithin(start + dim, start, start + dim);
     }
   }
 
-  /** The next Mulberry32 output as a uint32; the loops below inline it (a call per pair halved their speed). */
+  /** The next Mulberry32 output as a uint32; `noise` inlines it (a call per pair halved its speed). */
   private bits(): number {
     this.state = (this.state + 0x6d2b79f5) | 0;
     let t = this.state;
@@ -177,31 +249,6 @@ export class VectorSource {
       squares += first * first;
       if (index + 1 < dim) {
         const second = NORMAL[bits >>> 16]!;
-        target[index + 1] = second;
-        squares += second * second;
-      }
-    }
-    this.state = state;
-    return squares;
-  }
-
-  /** Fills `target` with `centroid` plus Gaussian noise of deviation `sigma`; returns the sum of squares. */
-  private noiseAround(centroid: Float32Array, target: Float32Array): number {
-    const dim = this.dim;
-    const sigma = this.sigma;
-    let state = this.state;
-    let squares = 0;
-    for (let index = 0; index < dim; index += 2) {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const bits = (t ^ (t >>> 14)) >>> 0;
-      const first = centroid[index]! + sigma * NORMAL[bits & 0xffff]!;
-      target[index] = first;
-      squares += first * first;
-      if (index + 1 < dim) {
-        const second = centroid[index + 1]! + sigma * NORMAL[bits >>> 16]!;
         target[index + 1] = second;
         squares += second * second;
       }

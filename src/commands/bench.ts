@@ -286,9 +286,19 @@ async function runBenchCommand(
     throw new UsageError('--json and --markdown both print the result on stdout: pick one');
   }
   const { config } = await context.loadConfig(overrides);
-  const [{ runBench, finishBench }, { readBaseline }, view] = await Promise.all([
+  const [
+    { runBench, finishBench },
+    { readBaseline },
+    { benchReport },
+    { benchRenderers },
+    { benchJson },
+    view,
+  ] = await Promise.all([
     import('../bench/run-bench.js'),
     import('../bench/baseline.js'),
+    import('../bench/report/model.js'),
+    import('../bench/report/renderers.js'),
+    import('../bench/result.js'),
     import('../ui/bench-report.js'),
   ]);
   // Read before the run: a missing or broken baseline fails in a second, not after the benchmark.
@@ -320,12 +330,17 @@ async function runBenchCommand(
   });
   if (flags.saveBaseline) output.info(`saved baseline ${flags.saveBaseline}`);
   if (flags.report) output.info(`wrote report ${flags.report}`);
-  view.renderBenchResult(output, run.result, {
-    format: context.globals.json ? 'json' : flags.markdown ? 'markdown' : 'table',
-    comparison,
-    maxRegression: flags.maxRegression,
-    kept: run.kept,
-  });
+  const report = benchReport(run.result, { comparison, maxRegression: flags.maxRegression });
+  view.printBenchResult(
+    output,
+    context.globals.json
+      ? { format: 'json', data: benchJson(run.result) }
+      : flags.markdown
+        ? { format: 'markdown', text: benchRenderers.markdown(report) }
+        : { format: 'table', text: benchRenderers.table(report, output.c) },
+    report.baseline,
+    run.kept,
+  );
   if (comparison && comparison.regressions.length > 0) {
     const count = comparison.regressions.length;
     throw new ExitError(
@@ -358,6 +373,7 @@ export function benchPlan(
       distribution: flags.distribution ?? 'uniform',
       seed: flags.seed ?? DEFAULTS.seed,
       batchSize: config.ingest.batchSize,
+      batchBytes: config.ingest.batchBytes,
       parallel: config.ingest.parallel,
       wait: config.ingest.wait,
       indexTimeoutMs: (flags.indexTimeout ?? DEFAULTS.indexTimeoutSeconds) * 1000,

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   compareWithBaseline,
-  describeRegression,
   parseBenchResult,
   readBaseline,
   writeBaseline,
 } from '../../src/bench/baseline.js';
+import { describeRegression } from '../../src/bench/report/model.js';
 import { type BenchResult, benchJson } from '../../src/bench/result.js';
 import { ExitCode, TabootError, UsageError } from '../../src/errors.js';
 

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { compareWithBaseline } from '../../src/bench/baseline.js';
-import { escapeHtml, ticks } from '../../src/bench/report-charts.js';
-import { renderHtml } from '../../src/bench/report-html.js';
-import { formatChange, formatNumber, renderMarkdown } from '../../src/bench/report-markdown.js';
+import { escapeHtml, ticks } from '../../src/bench/report/charts.js';
+import { benchReport, plainText, type ReportOptions } from '../../src/bench/report/model.js';
+import { benchRenderers } from '../../src/bench/report/renderers.js';
 import type { BenchResult } from '../../src/bench/result.js';
+
+const renderMarkdown = (result: BenchResult, options?: ReportOptions) =>
+  benchRenderers.markdown(benchReport(result, options));
+const renderHtml = (result: BenchResult, options?: ReportOptions) =>
+  benchRenderers.html(benchReport(result, options));
 
 function sample(): BenchResult {
   return {
@@ -88,9 +93,9 @@ describe('renderMarkdown', () => {
     for (const heading of ['## taboot bench', '### Upsert', '### Search', '### Embed', '### Ingest']) {
       expect(markdown).toContain(heading);
     }
-    expect(markdown).toContain('| 5 s | 20,000 | 90.5 ms | 80 ms | 150 ms | 200 ms | 30 s | 35 s | 42% |');
+    expect(markdown).toContain('| 5 s | 20,000 | 90.5 ms | 80 ms | 150 ms | 200 ms | 30 s | 35 s | 42.0% |');
     expect(markdown).toContain('| 4 | 128 | 10 | 156 | 2.56 ms | 2.13 ms | 4.27 ms | 6.4 ms | 0.984 |');
-    expect(markdown).toContain('| **embed** (bottleneck) | 8 s | 80% |');
+    expect(markdown).toContain('| **embed (bottleneck)** | 8 s | 80.0% |');
     expect(markdown).toContain('| levels | 1, 4 |');
   });
 
@@ -119,8 +124,8 @@ describe('renderMarkdown', () => {
     const comparison = compareWithBaseline(sample(), baseline);
     const markdown = renderMarkdown(sample(), { comparison, maxRegression: 0.1 });
     expect(markdown.indexOf('### Baseline')).toBeLessThan(markdown.indexOf('### Upsert'));
-    expect(markdown).toContain(`❌ 1 regression in ${comparison.compared} metrics (10% allowed).`);
-    expect(markdown).toContain('| `upsert.upload_vps` | 40,000 | 20,000 | -50.0% | ❌ |');
+    expect(markdown).toContain(`❌ 1 regression in ${comparison.compared} metrics (10.0% allowed).`);
+    expect(markdown).toContain('| `upsert.upload_vps` | 40,000 | 20,000 | -50.0% ❌ |');
     const clean = renderMarkdown(sample(), { comparison: compareWithBaseline(sample(), sample()) });
     expect(clean).toContain('✅ No regression');
   });
@@ -177,22 +182,13 @@ describe('renderHtml', () => {
       maxRegression: 0.1,
     });
     expect(html).toContain('class="banner fail"');
-    expect(html).toMatch(/<tr class="regressed"><td>search\.levels\[concurrency=1,hnsw_ef=16\]\.qps<\/td>/);
+    expect(html).toMatch(
+      /<tr class="regressed"><td><code>search\.levels\[concurrency=1,hnsw_ef=16\]\.qps<\/code><\/td>/,
+    );
   });
 });
 
 describe('report helpers', () => {
-  it('format numbers with separators and shrinking precision', () => {
-    expect(formatNumber(1234567.8)).toBe('1,234,568');
-    expect(formatNumber(12.34)).toBe('12.3');
-    expect(formatNumber(1.234)).toBe('1.23');
-    expect(formatNumber(0.1234)).toBe('0.123');
-    expect(formatNumber(-2500)).toBe('-2,500');
-    expect(formatNumber(Number.NaN)).toBe('–');
-    expect(formatChange(0.052)).toBe('+5.2%');
-    expect(formatChange(-0.5)).toBe('-50.0%');
-  });
-
   it('choose round tick values', () => {
     expect(ticks(0, 100)).toEqual([0, 20, 40, 60, 80, 100]);
     expect(ticks(0, 25_000)).toEqual([0, 5000, 10_000, 15_000, 20_000, 25_000]);
@@ -203,5 +199,85 @@ describe('report helpers', () => {
     expect(escapeHtml(`<a href="x">'&'</a> https://e`)).toBe(
       '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt; https:&#47;&#47;e',
     );
+  });
+});
+
+describe('one report model for every format', () => {
+  it('shows every table of the model, headers and cells, in the terminal, Markdown and HTML alike', () => {
+    const report = benchReport(sample());
+    const text = benchRenderers.table(report);
+    const markdown = benchRenderers.markdown(report);
+    const html = benchRenderers.html(report);
+    const figures = report.sections.filter((section) => section.id !== 'settings');
+    expect(figures.map((section) => section.title)).toEqual(['Upsert', 'Search', 'Embed', 'Ingest']);
+    for (const section of figures) {
+      for (const table of section.tables) {
+        for (const header of table.headers) {
+          expect(text).toContain(header);
+          expect(markdown).toContain(header);
+          expect(html).toContain(`<th>${escapeHtml(header)}</th>`);
+        }
+        for (const row of table.rows) {
+          for (const cell of row.cells) {
+            const value = plainText([cell]);
+            expect(text).toContain(value);
+            expect(markdown).toContain(value);
+            expect(html).toContain(escapeHtml(value));
+          }
+        }
+      }
+    }
+  });
+
+  it('marks the bottleneck stage in each format', () => {
+    const report = benchReport(sample());
+    expect(report.bottleneck).toBe('embed');
+    const style = { bold: (text: string) => `<b>${text}</b>`, dim: (text: string) => text };
+    expect(benchRenderers.table(report, style)).toMatch(/<b> {2}embed \(bottleneck\) +8 s +80\.0%<\/b>/);
+    expect(benchRenderers.html(report)).toContain('<tr class="highlight"><td>embed (bottleneck)</td>');
+  });
+
+  it("shows TEI's queue, inference and busy share only where the run measured them, naming the busy counter", () => {
+    const bare = benchReport(sample());
+    expect(benchRenderers.markdown(bare)).not.toContain('TEI');
+    const result = sample();
+    Object.assign(result.ingest!, {
+      tei_queue_seconds: 1.5,
+      tei_inference_seconds: 6,
+      tei_busy_share: 0.913,
+    });
+    const report = benchReport(result);
+    const tei = report.sections.find((section) => section.id === 'ingest')!.tables[2]!;
+    expect(tei.headers).toEqual(['TEI queue', 'TEI inference', 'TEI busy share']);
+    expect(tei.rows[0]!.cells).toEqual(['1.5 s', '6 s', '91.3%']);
+    for (const rendered of [benchRenderers.table(report), benchRenderers.markdown(report)]) {
+      expect(rendered).toContain('te_backend_busy_seconds');
+      expect(rendered).toContain('real TEI has none');
+    }
+    delete result.ingest!.tei_busy_share;
+    expect(
+      benchReport(result).sections.find((section) => section.id === 'ingest')!.tables[2]!.headers,
+    ).toEqual(['TEI queue', 'TEI inference']);
+  });
+
+  it('states the baseline verdict once for every format', () => {
+    const baseline = sample();
+    baseline.upsert!.upload_vps = 40_000;
+    const report = benchReport(sample(), {
+      comparison: compareWithBaseline(sample(), baseline),
+      maxRegression: 0.1,
+    });
+    expect(report.baseline!.verdict).toMatch(/^1 regression in \d+ metrics \(10\.0% allowed\)$/);
+    expect(report.baseline!.regressions).toEqual(['upsert.upload_vps fell 50.0% (40000 -> 20000)']);
+    expect(benchRenderers.markdown(report)).toContain(`❌ 1 regression in`);
+    expect(benchRenderers.html(report)).toContain(`Baseline: ${report.baseline!.verdict}.`);
+  });
+
+  it('lists the machine with the settings and leaves empty tables out', () => {
+    const result = sample();
+    result.search!.levels = [];
+    const markdown = benchRenderers.markdown(benchReport(result));
+    expect(markdown).toContain('| machine.cpu_model | AMD EPYC |');
+    expect(markdown).not.toContain('| concurrency | hnsw_ef |');
   });
 });

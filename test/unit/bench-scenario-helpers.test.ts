@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { textTable } from '../../src/bench/report/text.js';
 import { benchSettings } from '../../src/bench/run-bench.js';
 import { requestBatches } from '../../src/bench/scenarios/embed.js';
 import { bottleneckShares } from '../../src/bench/scenarios/ingest.js';
@@ -10,7 +11,7 @@ import { generatedTexts } from '../../src/bench/scenarios/texts.js';
 import { cosine, generateVectors } from '../../src/bench/vectors.js';
 import { benchPlan, levels } from '../../src/commands/bench.js';
 import { configSchema } from '../../src/config/schema.js';
-import { createBenchProgress, table } from '../../src/ui/bench-report.js';
+import { createBenchProgress } from '../../src/ui/bench-report.js';
 import { Output } from '../../src/ui/output.js';
 
 const config = configSchema.parse({});
@@ -136,6 +137,7 @@ describe('bench flags', () => {
       distribution: 'uniform',
       seed: 1,
       batchSize: 500,
+      batchBytes: 16 * 1024 * 1024,
       parallel: 4,
       wait: false,
       indexTimeoutMs: 600_000,
@@ -197,16 +199,18 @@ function sink(onWrite: (chunk: string) => void): Writable {
 }
 
 describe('bench output', () => {
-  it('pads a table: first column left, the others right', () => {
+  it('pads a table: first column left, the figures right, a marked row emphasised', () => {
+    const style = { bold: (text: string) => `*${text}*`, dim: (text: string) => text };
     expect(
-      table(
-        ['level', 'QPS'],
-        [
-          ['1', '12.5'],
-          ['16', '1,024'],
-        ],
+      textTable(
+        {
+          headers: ['level', 'QPS'],
+          rows: [{ cells: ['1', '12.5'] }, { cells: ['16', '1,024'], mark: 'highlight' }],
+          kind: 'numbers',
+        },
+        style,
       ),
-    ).toEqual(['  level    QPS', '  1       12.5', '  16     1,024']);
+    ).toEqual(['  level    QPS', '  1       12.5', '*  16     1,024*']);
   });
 
   it('prints a phase line, then at most one progress line per interval, and the final count', () => {

@@ -87,6 +87,26 @@ describe('generateVectors', () => {
   });
 });
 
+describe('VectorSource.take', () => {
+  it('gives the sequence of fill, and a uniform view stays valid after the pool is drawn anew', () => {
+    // 4 dimensions: a new pool every 256 × 4 vectors.
+    const expected = generateVectors(3_000, 4, { seed: 8 });
+    const source = new VectorSource(4, { seed: 8 });
+    const taken = Array.from({ length: 3_000 }, () => source.take());
+    expect(taken).toEqual(expected);
+    expect(new Set(taken.map((vector) => vector.join(','))).size).toBe(3_000);
+  });
+
+  it('writes clustered vectors into the spare it is given', () => {
+    const expected = generateVectors(3, 16, { seed: 2, distribution: 'clustered' });
+    const source = new VectorSource(16, { seed: 2, distribution: 'clustered' });
+    const spare = new Float32Array(16);
+    expect(source.take(spare)).toBe(spare);
+    expect(spare).toEqual(expected[0]);
+    expect(source.take()).toEqual(expected[1]);
+  });
+});
+
 describe('clustered vectors', () => {
   it('lie closer to their own centroid than to any other', () => {
     const source = new VectorSource(128, { distribution: 'clustered', seed: 9, clusters: 8 });

@@ -82,7 +82,14 @@ vi.mock('../../src/bench/run-bench.js', () => ({
   runBench: vi.fn(async (config: unknown, plan: unknown) => {
     call.config = config;
     call.plan = plan;
-    return { result: {}, kept: [] };
+    const result = {
+      version: 1,
+      taboot_version: '0',
+      started_at: '',
+      machine: { cpus: 1, node: 'v' },
+      settings: {},
+    };
+    return { result, kept: [] };
   }),
   finishBench: vi.fn(async (_result: unknown, options: unknown) => {
     call.finish = options;
@@ -97,8 +104,8 @@ vi.mock('../../src/bench/baseline.js', () => ({
 }));
 vi.mock('../../src/ui/bench-report.js', () => ({
   createBenchProgress: vi.fn(() => ({ phase() {}, progress() {}, warn() {}, stop() {} })),
-  renderBenchResult: vi.fn((_output: unknown, _result: unknown, options: unknown) => {
-    call.render = options;
+  printBenchResult: vi.fn((_output: unknown, printed: unknown) => {
+    call.render = printed;
   }),
 }));
 vi.mock('../../src/gpu/gpu-status.js', () => ({
@@ -302,6 +309,7 @@ function dataRows(command: string): Row[] {
           distribution: 'uniform',
           seed: 1,
           batchSize: 500,
+          batchBytes: 16 * 1024 * 1024,
           parallel: 4,
           wait: false,
           indexTimeoutMs: 600_000,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatDuration, formatPercent } from '../../src/format.js';
+import {
+  formatBytes,
+  formatChange,
+  formatCount,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+} from '../../src/format.js';
 
 describe('number formatting for the terminal', () => {
   it.each([
@@ -26,4 +33,21 @@ describe('number formatting for the terminal', () => {
     [1, '100.0%'],
     [0, '0.0%'],
   ])('formatPercent(%d) = %s', (fraction, expected) => expect(formatPercent(fraction)).toBe(expected));
+
+  it.each([
+    [1234567.8, '1,234,568'],
+    [12.34, '12.3'],
+    [1.234, '1.23'],
+    [0.1234, '0.123'],
+    [-2500, '-2,500'],
+    [-0.0001, '0'],
+    [Number.NaN, '–'],
+  ])('formatNumber(%d) = %s', (value, expected) => expect(formatNumber(value)).toBe(expected));
+
+  it.each([
+    [0.052, '+5.2%'],
+    [-0.5, '-50.0%'],
+    [0, '±0.0%'],
+    [Number.POSITIVE_INFINITY, '–'],
+  ])('formatChange(%d) = %s', (fraction, expected) => expect(formatChange(fraction)).toBe(expected));
 });

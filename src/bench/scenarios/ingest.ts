@@ -2,13 +2,17 @@ import type { Config } from '../../config/schema.js';
 import { createEmbedder } from '../../embed/create-embedder.js';
 import { ingestJob } from '../../pipeline/ingest-job.js';
 import { IngestStats } from '../../pipeline/stats.js';
+import { summarize } from '../../pipeline/summary.js';
+import { itemLocation } from '../../pipeline/work-item.js';
 import type { Qdrant } from '../../qdrant/client.js';
+import { formatProblem } from '../../sources/document.js';
 import { INGEST_STAGES, type IngestResult, type IngestStage } from '../result.js';
 import { type BenchEvents, round3 } from './shared.js';
+import { readTeiBusySeconds, teiBusyShare } from './tei-busy.js';
 import { waitForIndex } from './upsert.js';
 
 /**
- * Which stage held the pipeline back, from busy times. Each stage's busy time is divided by the
+ * Which stage held the pipeline back, from busy times (any one unit). Each stage's busy time is divided by the
  * requests it may have in flight (read and chunk 1, embed `tei.concurrency`, upsert
  * `ingest.parallel`), giving how long its slots were all taken; a stage's share is that over the
  * sum across stages. A stage whose slots are busy the largest share of the time is the one the
@@ -16,10 +20,10 @@ import { waitForIndex } from './upsert.js';
  * 0.83. Stages with no busy time share equally (a run too short to tell).
  */
 export function bottleneckShares(
-  busyMs: Record<IngestStage, number>,
+  busy: Record<IngestStage, number>,
   slots: Record<IngestStage, number>,
 ): Record<IngestStage, number> {
-  const occupied = INGEST_STAGES.map((stage) => busyMs[stage] / Math.max(1, slots[stage]));
+  const occupied = INGEST_STAGES.map((stage) => busy[stage] / Math.max(1, slots[stage]));
   const sum = occupied.reduce((total, value) => total + value, 0);
   const shares = {} as Record<IngestStage, number>;
   INGEST_STAGES.forEach((stage, index) => {
@@ -41,7 +45,9 @@ export interface IngestScenarioOptions {
  * `bench ingest`: `taboot ingest` of the user's files, end to end, into a new collection sized to
  * TEI's embeddings, then until Qdrant has indexed it. Rates are over the pipeline's wall time
  * (from preflight to the last acknowledged upsert), without the index wait; `total_seconds` adds
- * it. Input problems are warnings here: the benchmark reports what it could ingest.
+ * it. Stage times are the ingest summary's (`summarize`), and TEI's busy share is reported where
+ * its `/metrics` exports `te_backend_busy_seconds` (see `tei-busy.ts`). Input problems are
+ * warnings here: the benchmark reports what it could ingest.
  */
 export async function runIngestScenario(
   qdrant: Qdrant,
@@ -65,6 +71,7 @@ export async function runIngestScenario(
 
   events.phase('ingest', `${options.paths.join(', ')} into ${options.collection}`);
   const stats = new IngestStats();
+  const busyBefore = await readTeiBusySeconds(config.tei, signal);
   const timer = setInterval(() => events.progress(stats.vectorsUpserted, stats.chunks, 'vectors'), 250);
   let job: Awaited<ReturnType<typeof ingestJob>>;
   try {
@@ -78,11 +85,8 @@ export async function runIngestScenario(
         signal,
       },
       {
-        onProblem: (problem) =>
-          events.warn(
-            `${problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`}: ${problem.reason}`,
-          ),
-        onFailure: (failure) => events.warn(`${failure.item.file}: ${failure.reason}`),
+        onProblem: (problem) => events.warn(formatProblem(problem)),
+        onFailure: (failure) => events.warn(`${itemLocation(failure.item)}: ${failure.reason}`),
         onRetry: (service, event) => events.warn(`${service} retry ${event.attempt}: ${event.error.message}`),
       },
       stats,
@@ -93,7 +97,14 @@ export async function runIngestScenario(
   events.progress(stats.vectorsUpserted, stats.chunks, 'vectors');
   if (job.fatal) throw job.fatal;
   signal.throwIfAborted();
-  const wallSeconds = stats.elapsedMs() / 1000;
+  const summary = summarize(stats, {
+    collection: options.collection,
+    dryRun: false,
+    interrupted: false,
+    failedOut: undefined,
+  });
+  const wallSeconds = summary.wall_seconds;
+  const busyShare = teiBusyShare(busyBefore, await readTeiBusySeconds(config.tei, signal), wallSeconds);
 
   const indexSeconds = await waitForIndex(
     qdrant,
@@ -108,8 +119,8 @@ export async function runIngestScenario(
     signal,
   );
 
-  const busy = { read: stats.readMs, chunk: stats.chunkMs, embed: stats.embedMs, upsert: stats.upsertMs };
-  const shares = bottleneckShares(busy, {
+  const { stage_seconds: seconds } = summary;
+  const shares = bottleneckShares(seconds, {
     read: 1,
     chunk: 1,
     embed: config.tei.concurrency,
@@ -117,7 +128,7 @@ export async function runIngestScenario(
   });
   const stages = {} as IngestResult['stages'];
   for (const stage of INGEST_STAGES) {
-    stages[stage] = { seconds: round3(busy[stage] / 1000), bottleneck_share: round3(shares[stage]) };
+    stages[stage] = { seconds: seconds[stage], bottleneck_share: round3(shares[stage]) };
   }
   return {
     documents: stats.documents,
@@ -126,6 +137,9 @@ export async function runIngestScenario(
     chunks_per_second: round3(stats.chunks / wallSeconds),
     vps: round3(stats.vectorsUpserted / wallSeconds),
     stages,
+    ...(seconds.tei_queue === null ? {} : { tei_queue_seconds: seconds.tei_queue }),
+    ...(seconds.tei_inference === null ? {} : { tei_inference_seconds: seconds.tei_inference }),
+    ...(busyShare === undefined ? {} : { tei_busy_share: round3(busyShare) }),
     index_seconds: round3(indexSeconds),
     total_seconds: round3(wallSeconds + indexSeconds),
   };

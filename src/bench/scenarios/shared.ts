@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config/schema.js';
-import { TabootError } from '../../errors.js';
+import { errorMessage, TabootError } from '../../errors.js';
 import type { Qdrant } from '../../qdrant/client.js';
 import { type CollectionSpec, specFromConfig } from '../../qdrant/collection-spec.js';
 import { collectionExists, deleteCollection, ensureCollection } from '../../qdrant/collections.js';
@@ -61,7 +61,7 @@ export async function dropBenchCollection(qdrant: Qdrant, name: string, events: 
   try {
     await deleteCollection(qdrant, name);
   } catch (error) {
-    events.warn(`could not drop bench collection ${name}: ${(error as Error).message}`);
+    events.warn(`could not drop bench collection ${name}: ${errorMessage(error)}`);
   }
 }
 
