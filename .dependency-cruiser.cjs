@@ -29,21 +29,23 @@ module.exports = {
     },
     {
       name: 'base-imports-nothing-above',
-      comment: 'Errors, the version, locations and config are used by everything: they depend on nothing of ours.',
+      comment:
+        'Errors, the version, locations and config are used by everything: they depend on nothing of ours.',
       severity: 'error',
       from: { path: base },
       to: { path: '^src/', pathNot: `${base}|^src/sources/registry\\.ts$` },
     },
     {
       name: 'adapters-stand-alone',
-      comment: 'An adapter knows one outside world; composing them is the cores\' job.',
+      comment: "An adapter knows one outside world; composing them is the cores' job.",
       severity: 'error',
       from: { path: '^src/(chunking|embed|qdrant)/' },
       to: { path: '^src/', pathNot: `${base}|^src/$1/|^src/format\\.ts$` },
     },
     {
       name: 'sources-may-use-the-chunker-parser',
-      comment: 'Readers find a Markdown title with the chunker\'s parser; nothing else crosses between adapters.',
+      comment:
+        "Readers find a Markdown title with the chunker's parser; nothing else crosses between adapters.",
       severity: 'error',
       from: { path: '^src/sources/' },
       to: { path: '^src/', pathNot: `${base}|^src/(sources|chunking)/` },
