@@ -14,8 +14,6 @@ export const BENCH_RESULT_VERSION = 1;
 
 export type BenchSection = 'upsert' | 'search' | 'embed' | 'ingest';
 
-export const BENCH_SECTIONS: readonly BenchSection[] = ['upsert', 'search', 'embed', 'ingest'];
-
 export interface BenchResult {
   /** Format version of this object; readers reject versions they do not know. */
   version: typeof BENCH_RESULT_VERSION;

@@ -292,7 +292,7 @@ async function runBenchCommand(
     { benchReport },
     { benchRenderers },
     { benchJson },
-    view,
+    { createBenchProgress, printBenchResult },
   ] = await Promise.all([
     import('../bench/run-bench.js'),
     import('../bench/baseline.js'),
@@ -311,7 +311,7 @@ async function runBenchCommand(
         `\n${name}: stopping after the requests in flight, then dropping the bench collection (again to quit at once)`,
       ),
   });
-  const progress = view.createBenchProgress(output);
+  const progress = createBenchProgress(output);
   let run: Awaited<ReturnType<typeof runBench>>;
   try {
     run = await runBench(config, plan, progress, interrupt.signal);
@@ -331,7 +331,7 @@ async function runBenchCommand(
   if (flags.saveBaseline) output.info(`saved baseline ${flags.saveBaseline}`);
   if (flags.report) output.info(`wrote report ${flags.report}`);
   const report = benchReport(run.result, { comparison, maxRegression: flags.maxRegression });
-  view.printBenchResult(
+  printBenchResult(
     output,
     context.globals.json
       ? { format: 'json', data: benchJson(run.result) }

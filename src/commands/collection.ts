@@ -114,7 +114,7 @@ difference is listed), 2 on bad flags or config.`,
       ...overrides,
       collection: { ...overrides.collection, name },
     });
-    const [{ createCollection }, report] = await Promise.all([
+    const [{ createCollection }, { renderCreateResult }] = await Promise.all([
       import('../collections/create.js'),
       import('../ui/collection-report.js'),
     ]);
@@ -123,7 +123,7 @@ difference is listed), 2 on bad flags or config.`,
       mode: flags.recreate ? 'recreate' : flags.update ? 'update' : 'create',
       dryRun: flags.dryRun ?? false,
     });
-    report.renderCreateResult(context.output, result);
+    renderCreateResult(context.output, result);
     const { missingSyncIndexes } = await import('../qdrant/payload-keys.js');
     const unindexed = missingSyncIndexes(
       config.collection.name,
@@ -151,13 +151,13 @@ difference is listed), 2 on bad flags or config.`,
       ...flagOverrides(flags, infoFlags),
       collection: { name },
     });
-    const [{ Qdrant }, { describeCollection }, report] = await Promise.all([
+    const [{ Qdrant }, { describeCollection }, { renderCollectionInfo }] = await Promise.all([
       import('../qdrant/client.js'),
       import('../qdrant/collections.js'),
       import('../ui/collection-report.js'),
     ]);
     const summary = await describeCollection(new Qdrant(config.qdrant), config.collection.name);
-    report.renderCollectionInfo(context.output, summary);
+    renderCollectionInfo(context.output, summary);
   });
 
   const remove = collection
@@ -172,13 +172,13 @@ difference is listed), 2 on bad flags or config.`,
       throw new UsageError(`deleting collection ${name} removes every point in it; add --yes to confirm`);
     const context = createContext(command);
     const { config } = await context.loadConfig(flagOverrides(flags, deleteFlags));
-    const [{ Qdrant }, { deleteExistingCollection }, report] = await Promise.all([
+    const [{ Qdrant }, { deleteExistingCollection }, { renderDeleted }] = await Promise.all([
       import('../qdrant/client.js'),
       import('../qdrant/collections.js'),
       import('../ui/collection-report.js'),
     ]);
     await deleteExistingCollection(new Qdrant(config.qdrant), name);
-    report.renderDeleted(context.output, name);
+    renderDeleted(context.output, name);
   });
 }
 

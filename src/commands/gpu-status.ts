@@ -77,7 +77,7 @@ With --json --watch, each report is one line (JSON Lines).`,
     const flags = readFlags(cmd, gpuStatusFlags);
     const context = createContext(cmd);
     const { config } = await context.loadConfig(flagOverrides(flags, gpuStatusFlags));
-    const [{ GpuStatusProbe }, report] = await Promise.all([
+    const [{ GpuStatusProbe }, { renderGpuStatus }] = await Promise.all([
       import('../gpu/gpu-status.js'),
       import('../ui/gpu-status-report.js'),
     ]);
@@ -90,7 +90,7 @@ With --json --watch, each report is one line (JSON Lines).`,
     try {
       if (flags.watch === undefined) {
         const result = await probe.collect();
-        report.renderGpuStatus(context.output, result);
+        renderGpuStatus(context.output, result);
         if (!result.healthy) throw new ExitError(ExitCode.Failure);
         return;
       }
@@ -105,7 +105,7 @@ With --json --watch, each report is one line (JSON Lines).`,
           });
           if (!result) break;
           healthy = result.healthy;
-          report.renderGpuStatus(context.output, result, { watch: { intervalSeconds } });
+          renderGpuStatus(context.output, result, { watch: { intervalSeconds } });
           await sleep(intervalSeconds * 1000, undefined, { signal: interrupt.signal }).catch(() => {});
         }
       } finally {

@@ -85,7 +85,7 @@ Examples:
     const flags = readFlags(command, searchFlags);
     const context = createContext(command);
     const { config } = await context.loadConfig(flagOverrides(flags, searchFlags));
-    const [{ runSearch }, report] = await Promise.all([
+    const [{ runSearch }, { renderSearchResult }] = await Promise.all([
       import('../search/search.js'),
       import('../ui/search-report.js'),
     ]);
@@ -102,6 +102,6 @@ Examples:
       rerank: flags.rerank ?? false,
       rerankRequired: flags.rerankRequired ?? false,
     });
-    report.renderSearchResult(context.output, result, { query, verbose: flags.verbose ?? false });
+    renderSearchResult(context.output, result, { query, verbose: flags.verbose ?? false });
   });
 }
