@@ -327,8 +327,9 @@ describe('taboot ingest (built binary, test servers)', () => {
     const dead = 'http://127.0.0.1:9';
     try {
       const collection = uniqueName('multi');
-      const env = envFor(collection);
-      await createCollection(env);
+      await createCollection(envFor(collection));
+      // tei.urls from the config file: TABOOT_TEI_URL would name one TEI and replace them.
+      const { TABOOT_TEI_URL: _one, ...env } = envFor(collection);
       const dir = mkdtempSync(join(tmpdir(), 'taboot-multi-'));
       const config = join(dir, 'taboot.config.json');
       writeFileSync(config, JSON.stringify({ tei: { urls: [stack.teiUrl, second.url, dead] } }));

@@ -159,11 +159,12 @@ describe('Qdrant gRPC test server, through the official client', () => {
 
   it("answers NOT_FOUND with Qdrant's message for a missing collection, reads and writes alike", async () => {
     const name = uniqueName('missing');
+    // One call at a time: a second promise made up front could reject before anything awaits it.
     for (const call of [
-      collections().get({ collectionName: name }),
-      points().upsert({ collectionName: name, wait: true, points: [point(1, [1, 0])] }),
+      () => collections().get({ collectionName: name }),
+      () => points().upsert({ collectionName: name, wait: true, points: [point(1, [1, 0])] }),
     ]) {
-      const error = await rejection(call);
+      const error = await rejection(call());
       expect(error.code).toBe(Code.NotFound);
       expect(error.rawMessage).toBe(`Not found: Collection \`${name}\` doesn't exist!`);
     }
