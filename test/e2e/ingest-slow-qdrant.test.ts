@@ -5,6 +5,7 @@ import { QdrantClient } from '@qdrant/js-client-grpc';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pointId } from '../../src/qdrant/point-id.js';
 import type { QdrantTestServer } from '../support/qdrant-server/index.js';
+import { skipSuiteOnReal } from '../support/real-servers.js';
 import { runCli } from '../support/run-cli.js';
 import {
   applyLatencyProfile,
@@ -29,10 +30,8 @@ const batch = 100;
 /** Upserts take 400-2000 ms (mean 1.2 s): long next to what a request costs this machine. */
 const profile: LatencyProfile = { minMs: 400, maxMs: 2000 };
 
-// Latency and the in-flight gauge exist only in the test server.
-const suite = process.env.TABOOT_TEST_QDRANT_URL ? describe.skip : describe;
-
-suite('taboot ingest against a slow Qdrant (built binary, test servers)', () => {
+describe('taboot ingest against a slow Qdrant (built binary, test servers)', () => {
+  skipSuiteOnReal('qdrant', 'latency injection and the in-flight gauge exist only in the test server');
   let stack: TestStack;
   let qdrant: QdrantTestServer;
   let cwd: string;
@@ -42,10 +41,12 @@ suite('taboot ingest against a slow Qdrant (built binary, test servers)', () => 
 
   beforeAll(async () => {
     stack = await startStack();
+    // Against a real Qdrant every test skips (see above); the stack still starts, for its TEI.
     qdrant = stack.qdrant!;
     cwd = mkdtempSync(join(tmpdir(), 'taboot-slow-'));
   });
   afterEach(async () => {
+    if (!stack.qdrant) return;
     run?.child.kill('SIGKILL');
     run = undefined;
     stopLatency?.();
