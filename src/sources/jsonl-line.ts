@@ -145,8 +145,16 @@ function parseBase64Vector(value: string): Float32Array | string {
   const vector = new Float32Array(expectedBytes / 4);
   const written = Buffer.from(vector.buffer).write(value, 'base64');
   if (written !== expectedBytes) return notBase64(value, expectedBytes);
+  if (!littleEndian) {
+    const bytes = Buffer.from(vector.buffer);
+    for (let index = 0; index < vector.length; index++) vector[index] = bytes.readFloatLE(index * 4);
+  }
+  // A NaN or an infinity anywhere makes the sum one too: one pass of additions, then, only when it
+  // is not finite, a second pass to name the first bad value.
+  let sum = 0;
+  for (let index = 0; index < vector.length; index++) sum += vector[index]!;
+  if (Number.isFinite(sum)) return vector;
   for (let index = 0; index < vector.length; index++) {
-    if (!littleEndian) vector[index] = Buffer.from(vector.buffer).readFloatLE(index * 4);
     if (!Number.isFinite(vector[index]!))
       return `\`vector[${index}]\` must be a finite number, got ${vector[index]}`;
   }
