@@ -48,8 +48,15 @@ class PointPacker {
  * does and, for each document with a precomputed vector, builds and encodes its point, so that the
  * main thread only routes documents and copies encoded points into requests.
  */
+/** The vector of the line being parsed: encoded before the next line, so one array serves them all. */
+let scratch = new Float32Array(1024);
+function scratchArray(length: number): Float32Array {
+  if (scratch.length < length) scratch = new Float32Array(length);
+  return scratch.subarray(0, length);
+}
+
 export function parseSegment(task: SegmentTask): SegmentResult {
-  const { context } = task;
+  const context = { ...task.context, vectorArray: scratchArray };
   const events: ThreadEvent[] = [];
   const packer = new PointPacker(task.bytes.byteLength);
   forEachLine(task, (bytes, line) => {
@@ -57,6 +64,8 @@ export function parseSegment(task: SegmentTask): SegmentResult {
     for (const event of parseJsonlLine(bytes, context)) {
       const document = event.kind === 'document' ? event.document : undefined;
       if (!document?.vector || asRetriedChunk(document)) {
+        // A vector that leaves with its document must not be the shared one.
+        if (document?.vector) document.vector = document.vector.slice();
         events.push(event);
         continue;
       }
