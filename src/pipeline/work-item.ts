@@ -26,21 +26,30 @@ export function toPoint(item: WorkItem & { vector: Float32Array }): EncodablePoi
   return new EncodedPoint(item, item.encoded);
 }
 
-/** A point encoded ahead; its payload is built only if a sink reads it (a dry run's estimates). */
+/**
+ * A point encoded ahead; its payload is built only if a sink reads it (a dry run's estimates).
+ * Only `id` and `vector` are own properties: a copy made by spreading it (`{ ...point, payload }`)
+ * is a plain point, encoded from its own fields, never with bytes that no longer match them.
+ */
 class EncodedPoint implements EncodablePoint {
   readonly id: string;
   readonly vector: Float32Array;
+  readonly #item: WorkItem & { vector: Float32Array };
+  readonly #encoded: Uint8Array;
 
-  constructor(
-    private readonly item: WorkItem & { vector: Float32Array },
-    readonly encoded: Uint8Array,
-  ) {
+  constructor(item: WorkItem & { vector: Float32Array }, encoded: Uint8Array) {
     this.id = item.pointId;
     this.vector = item.vector;
+    this.#item = item;
+    this.#encoded = encoded;
+  }
+
+  get encoded(): Uint8Array {
+    return this.#encoded;
   }
 
   get payload(): Record<string, PayloadValue> {
-    return this.item.payload;
+    return this.#item.payload;
   }
 }
 

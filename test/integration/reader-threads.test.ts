@@ -176,6 +176,10 @@ describe('ReaderThreads', () => {
         }
         expect(bytes).toBeDefined();
         prepared += 1;
+        // A copy with another payload (as a dry run makes to size the vectors alone) drops the bytes.
+        const point = toPoint(item as typeof item & { vector: Float32Array });
+        expect(point.encoded).toBe(bytes);
+        expect({ ...point, payload: {} }.encoded).toBeUndefined();
         const struct = fromBinary(PointStructSchema, bytes!);
         const { vector: _vector, ...withoutVector } = document;
         const reference = toPoint(
