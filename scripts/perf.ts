@@ -4,7 +4,9 @@
  *   (a) upsert 200k 1024-dim vectors into a discard gRPC sink (another process), batch 500,
  *       4 in flight: js-client-grpc vs taboot's fast path (hand encoder + pre-encoded HTTP/2 frames)
  *   (b) decode a TEI batch: JSON.parse of /embed floats vs base64 float32 from /v1/embeddings
- *   (c) `taboot ingest` (the built CLI) of a generated JSONL with precomputed base64 vectors into the sink
+ *   (c) `taboot ingest` (the built CLI) of a generated JSONL with precomputed base64 vectors into the sink,
+ *       at 0 (main thread), 1, 2, 4 and 8 reader threads; CPU per 10k points; the Qdrant test
+ *       server's calls per method per 10k points (scripts/perf/bench-precomputed.ts)
  *   (d) `taboot ingest` of generated text through the TEI test server into the sink
  *   (e) the chunker on the bundled docs, one thread: chunks/s and MB/s
  *   (f) sync: the bundled docs (4 copies) ingested twice through the test servers, TEI at 40k tokens/s;
@@ -26,6 +28,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
 import { benchChunker } from './perf/bench-chunker.js';
 import { benchDecode } from './perf/bench-decode.js';
+import { benchPrecomputed } from './perf/bench-precomputed.js';
 import { benchSync } from './perf/bench-sync.js';
 import { benchUpsert } from './perf/bench-upsert.js';
 import { chunkWords } from './perf/fixtures.js';
@@ -110,17 +113,25 @@ try {
   console.log(`    base64           ${rate(decode.base64)}   ${decode.base64Ratio.toFixed(1)}x`);
 
   const env = { TABOOT_QDRANT_URL: sink.url, TABOOT_TEI_URL: tei.url, TABOOT_COLLECTION: 'perf' };
-  const vectorsFile = join(dir, 'vectors.jsonl');
-  const vectorBytes = await writeJsonl(vectorsFile, ingestCount, true);
   console.log(
-    `(c) taboot ingest of ${ingestCount.toLocaleString('en-US')} precomputed vectors (${(vectorBytes / 1e6).toFixed(0)} MB JSONL) into the sink`,
+    `(c) taboot ingest of ${ingestCount.toLocaleString('en-US')} precomputed vectors (base64 JSONL) into the sink, by --read-workers`,
   );
-  const precomputed = await ingest(vectorsFile, env);
+  const precomputed = await benchPrecomputed({
+    sinkUrl: sink.url,
+    count: ingestCount,
+    dim,
+    workers: [0, 1, 2, 4, 8],
+  });
+  for (const run of precomputed.runs) {
+    console.log(
+      `    ${String(run.workers).padStart(2)} workers  ${rate(run.vps)}  ${((100 * run.vps) / upsert.fast).toFixed(0)}% of (a)'s fast path, ` +
+        `${run.cpu_s_per_10k.toFixed(2)} CPU s per 10k points, ${run.peak_rss_mb} MiB peak RSS`,
+    );
+  }
   console.log(
-    `    ${rate(precomputed.mean_vps)} mean, ${rate(precomputed.peak_vps)} peak, ${precomputed.peak_rss_mb} MiB peak RSS, ` +
-      `${((100 * precomputed.mean_vps) / upsert.fast).toFixed(0)}% of (a)'s fast path`,
+    `    Qdrant test server, per 10k points: ${JSON.stringify(precomputed.calls_per_10k)}, ${precomputed.scanned_per_10k} scanned`,
   );
-  rmSync(vectorsFile);
+  const defaultRun = precomputed.runs.find((run) => run.workers === 1) ?? precomputed.runs[0]!;
 
   const textFile = join(dir, 'text.jsonl');
   await writeJsonl(textFile, teiCount, false);
@@ -148,11 +159,16 @@ try {
       stock_vps: Math.round(upsert.stock),
       fast_vps: Math.round(upsert.fast),
       ratio: Number(upsert.ratio.toFixed(2)),
-      ingest_vps: precomputed.mean_vps,
-      ingest_share_of_fast: Number((precomputed.mean_vps / upsert.fast).toFixed(2)),
+      ingest_vps: defaultRun.vps,
+      ingest_share_of_fast: Number((defaultRun.vps / upsert.fast).toFixed(2)),
+      precomputed: precomputed.runs.map((run) => ({
+        ...run,
+        share_of_fast: Number((run.vps / upsert.fast).toFixed(2)),
+      })),
+      precomputed_calls_per_10k: precomputed.calls_per_10k,
       ingest_tei_vps: throughTei.mean_vps,
       decode_ratio: Number(decode.base64Ratio.toFixed(1)),
-      peak_rss_mb: precomputed.peak_rss_mb,
+      peak_rss_mb: defaultRun.peak_rss_mb,
       chunker_chunks_per_s: Math.round(chunker.chunksPerSecond),
       chunker_mb_per_s: Number(chunker.megabytesPerSecond.toFixed(1)),
       sync_first_s: sync.first_seconds,

@@ -5,13 +5,6 @@ import { Packer } from './packer.js';
 import type { Draft, Piece, Section } from './pieces.js';
 import { estimateTokens } from './tokens.js';
 
-/**
- * Changes whenever the chunks of some input may change (boundaries, text, sections), so that a
- * document chunked by an older chunker is re-embedded. `2`: CommonMark (markdown-it) block
- * structure, MDX mode, minimum chunk size.
- */
-export const CHUNKER_VERSION = '2';
-
 export interface Chunk {
   /** 0-based position in the document. */
   chunkIndex: number;

@@ -25,6 +25,12 @@ export const ingestFlags = {
     positiveInt('--max-line-bytes'),
     { config: 'ingest.maxLineBytes' },
   ),
+  readWorkers: flag.parsed(
+    '--read-workers <n>',
+    'threads parsing JSONL beside the main one; 0: parse on the main thread (default: cores - 1)',
+    nonNegativeInt('--read-workers'),
+    { config: 'ingest.readWorkers' },
+  ),
   chunkTokens: flag.parsed(
     '--chunk-tokens <n>',
     'token budget of a chunk (default: 512)',

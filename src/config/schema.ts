@@ -155,6 +155,11 @@ const ingestSchema = z.strictObject({
   textField: z.string().min(1).default('text'),
   idField: z.string().min(1).default('id'),
   maxLineBytes: positiveInt.default(8 * 1024 * 1024),
+  /**
+   * Threads that parse JSONL files (and encode the points of precomputed vectors) beside the main
+   * thread; unset: one per core but one. 0: parse on the main thread.
+   */
+  readWorkers: nonNegativeInt.max(64).optional(),
   onError: z.enum(['skip', 'fail']).default('skip'),
 });
 

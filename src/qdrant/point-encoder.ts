@@ -30,6 +30,11 @@ export interface EncodablePoint {
   readonly vector: Float32Array;
   /** Properties that are `undefined` are left out, as `JSON.stringify` does. */
   readonly payload: Readonly<Record<string, PayloadValue | undefined>>;
+  /**
+   * The whole `PointStruct` as `encodePoint` wrote it from this id, vector and payload (on another
+   * thread, say). When present it is copied as it is and the other fields are not read again.
+   */
+  readonly encoded?: Uint8Array;
 }
 
 export type WriteOrderingName = 'weak' | 'medium' | 'strong';
@@ -134,6 +139,22 @@ export function estimatePointBytes(point: EncodablePoint): number {
   return 1 + delimitedSize(sizePoint(point));
 }
 
+/**
+ * One `PointStruct` message (what `UpsertPoints.points` holds, without its tag and length), to be
+ * carried as `EncodablePoint.encoded` and copied into requests later. The vector is its last field,
+ * so its floats are the message's last `4 * vector.length` bytes. `output` works as for
+ * `encodeUpsertPoints`.
+ */
+export function encodePoint(point: EncodablePoint, output?: (size: number) => Uint8Array): Uint8Array {
+  resetSizes();
+  const size = sizePoint(point);
+  const out = new ExactWriter(size, output?.(size));
+  out.nextSize();
+  writePoint(out, point);
+  if (out.pos !== size) throw new Error(`point encoder wrote ${out.pos} bytes, sized ${size}`);
+  return new Uint8Array(out.bytes.buffer, out.bytes.byteOffset, size);
+}
+
 function checkVector(vector: Float32Array): void {
   if (!(vector instanceof Float32Array)) {
     throw new TypeError(`Expected the point vector to be a Float32Array, got ${describe(vector)}`);
@@ -165,6 +186,10 @@ function vectorsSize(dim: number): number {
 /** Size of a PointStruct's content; the caller records it (for encode) or adds its prefix. */
 function sizePoint(point: EncodablePoint): number {
   const slot = reserveSize();
+  if (point.encoded !== undefined) {
+    setSize(slot, point.encoded.byteLength);
+    return point.encoded.byteLength;
+  }
   checkVector(point.vector);
   const id = idSize(point.id);
   const size =
@@ -174,6 +199,11 @@ function sizePoint(point: EncodablePoint): number {
 }
 
 function writePoint(out: ExactWriter, point: EncodablePoint): void {
+  if (point.encoded !== undefined) {
+    out.bytes.set(point.encoded, out.pos);
+    out.pos += point.encoded.byteLength;
+    return;
+  }
   const { id, vector } = point;
   out.byte(POINT_ID);
   if (typeof id === 'string') {

@@ -19,6 +19,11 @@ export interface JsonlLineContext {
   /** Field holding the text; when it is `text` (the default) and absent, `content` is tried. */
   textField: string;
   idField: string;
+  /**
+   * Where a vector is decoded; by default a new array. A reader that is done with each vector
+   * before the next line (it encodes it at once) passes a buffer it reuses.
+   */
+  vectorArray?: ((length: number) => Float32Array) | undefined;
 }
 
 /**
@@ -80,7 +85,7 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
 
   let vector: Float32Array | undefined;
   if (record.vector !== undefined && record.vector !== null) {
-    const parsed = parseVector(record.vector);
+    const parsed = parseVector(record.vector, context.vectorArray ?? newArray);
     if (typeof parsed === 'string') {
       problem(parsed, 'error', 'vector');
       return events;
@@ -119,11 +124,13 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
  * `encoding_format: "base64"`), which an embedding cache can store compactly and which decodes
  * far faster than a JSON array of floats.
  */
-function parseVector(value: unknown): Float32Array | string {
-  if (typeof value === 'string') return parseBase64Vector(value);
+const newArray = (length: number) => new Float32Array(length);
+
+function parseVector(value: unknown, allocate: (length: number) => Float32Array): Float32Array | string {
+  if (typeof value === 'string') return parseBase64Vector(value, allocate);
   if (!Array.isArray(value)) return `\`vector\` must be an array of numbers, got ${describeValue(value)}`;
   if (value.length === 0) return '`vector` is empty';
-  const vector = new Float32Array(value.length);
+  const vector = allocate(value.length);
   for (let index = 0; index < value.length; index++) {
     const element: unknown = value[index];
     if (typeof element !== 'number' || !Number.isFinite(element)) {
@@ -135,18 +142,26 @@ function parseVector(value: unknown): Float32Array | string {
   return vector;
 }
 
-function parseBase64Vector(value: string): Float32Array | string {
+function parseBase64Vector(value: string, allocate: (length: number) => Float32Array): Float32Array | string {
   if (value.length === 0) return '`vector` is empty';
   const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
   const expectedBytes = (value.length / 4) * 3 - padding;
   if (value.length % 4 !== 0 || expectedBytes % 4 !== 0) return notBase64(value, expectedBytes);
   // Decoded straight into the vector's own (aligned) memory: no intermediate buffer. Node skips
   // characters that are not base64 instead of failing, so a short write means a bad string.
-  const vector = new Float32Array(expectedBytes / 4);
-  const written = Buffer.from(vector.buffer).write(value, 'base64');
+  const vector = allocate(expectedBytes / 4);
+  const written = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).write(value, 'base64');
   if (written !== expectedBytes) return notBase64(value, expectedBytes);
+  if (!littleEndian) {
+    const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+    for (let index = 0; index < vector.length; index++) vector[index] = bytes.readFloatLE(index * 4);
+  }
+  // A NaN or an infinity anywhere makes the sum one too: one pass of additions, then, only when it
+  // is not finite, a second pass to name the first bad value.
+  let sum = 0;
+  for (let index = 0; index < vector.length; index++) sum += vector[index]!;
+  if (Number.isFinite(sum)) return vector;
   for (let index = 0; index < vector.length; index++) {
-    if (!littleEndian) vector[index] = Buffer.from(vector.buffer).readFloatLE(index * 4);
     if (!Number.isFinite(vector[index]!))
       return `\`vector[${index}]\` must be a finite number, got ${vector[index]}`;
   }

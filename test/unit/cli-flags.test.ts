@@ -152,6 +152,7 @@ const ingestRows: Row[] = [
   ['ingest', ['docs', '--batch-size', '100'], { 'config.ingest.batchSize': 100 }],
   ['ingest', ['docs', '--batch-bytes', '1048576'], { 'config.ingest.batchBytes': 1_048_576 }],
   ['ingest', ['docs', '--parallel', '2'], { 'config.ingest.parallel': 2 }],
+  ['ingest', ['docs', '--read-workers', '0'], { 'config.ingest.readWorkers': 0 }],
   ['ingest', ['docs', '--wait'], { 'config.ingest.wait': true }],
   ['ingest', ['docs'], { 'config.ingest.wait': false, 'options.dryRun': false, 'options.onError': 'skip' }],
   ['ingest', ['docs', '--max-retries', '0'], { 'config.ingest.maxRetries': 0 }],

@@ -8,7 +8,7 @@ import {
 } from '@qdrant/js-client-grpc';
 import { describe, expect, it } from 'vitest';
 import type { EncodablePoint, PayloadValue } from '../../src/qdrant/point-encoder.js';
-import { encodeUpsertPoints, estimatePointBytes } from '../../src/qdrant/point-encoder.js';
+import { encodePoint, encodeUpsertPoints, estimatePointBytes } from '../../src/qdrant/point-encoder.js';
 
 const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -411,5 +411,54 @@ describe('estimatePointBytes', () => {
     const full = encodeUpsertPoints({ collectionName: 'c', wait: false, points }).byteLength;
     const estimated = points.reduce((sum, p) => sum + estimatePointBytes(p), 0);
     expect(empty + estimated).toBe(full);
+  });
+});
+
+describe('encodePoint', () => {
+  const points = () => [
+    point(
+      uuid,
+      { content: 'z'.repeat(300), tags: ['x', 'y'], meta: { n: -3 }, created_at: 1_700_000_000 },
+      1024,
+    ),
+    point(7, { emoji: '🚀', nothing: null }, 3),
+  ];
+
+  it('writes the PointStruct that fromBinary reads back, its floats as the last bytes', () => {
+    const [first] = points();
+    const bytes = encodePoint(first!);
+    const struct = fromBinary(PointStructSchema, bytes);
+    expect(struct.id?.pointIdOptions).toEqual({ case: 'uuid', value: uuid });
+    expect(Float32Array.from(denseOf(struct))).toEqual(first!.vector);
+    const floats = bytes.subarray(bytes.byteLength - 4 * 1024);
+    expect(Buffer.from(floats).equals(Buffer.from(first!.vector.buffer))).toBe(true);
+  });
+
+  it('gives, copied into a request as `encoded`, the same bytes as encoding the point there', () => {
+    const plain = points();
+    const ahead = plain.map((p) => ({
+      id: 'not read',
+      vector: new Float32Array(0),
+      payload: {},
+      encoded: encodePoint(p),
+    }));
+    const request = { collectionName: 'c', wait: false };
+    const expected = encodeUpsertPoints({ ...request, points: plain });
+    expect(Buffer.from(encodeUpsertPoints({ ...request, points: ahead })).equals(Buffer.from(expected))).toBe(
+      true,
+    );
+    // Mixed with points encoded in place, in any order.
+    const mixed = encodeUpsertPoints({ ...request, points: [ahead[0]!, plain[1]!] });
+    expect(Buffer.from(mixed).equals(Buffer.from(expected))).toBe(true);
+    expect(estimatePointBytes(ahead[0]!)).toBe(estimatePointBytes(plain[0]!));
+  });
+
+  it('writes into the buffer it is given', () => {
+    const [first] = points();
+    const fresh = encodePoint(first!);
+    const backing = new Uint8Array(fresh.byteLength + 8);
+    const written = encodePoint(first!, (size) => backing.subarray(8, 8 + size));
+    expect(written.byteOffset).toBe(8);
+    expect(Buffer.from(written).equals(Buffer.from(fresh))).toBe(true);
   });
 });

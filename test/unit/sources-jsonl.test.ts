@@ -6,7 +6,12 @@ import type { DiscoveredFile } from '../../src/sources/discovered-file.js';
 import type { ReadEvent, SourceDocument, SourceProblem } from '../../src/sources/document.js';
 import { displayPath, formatProblem } from '../../src/sources/document.js';
 import { readJsonlFile } from '../../src/sources/jsonl-reader.js';
-import { splitLines } from '../../src/sources/line-splitter.js';
+import {
+  forEachLine,
+  type ReadInto,
+  type SegmentOptions,
+  segmentLines,
+} from '../../src/sources/line-splitter.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../../fixtures/sources');
 
@@ -295,17 +300,36 @@ describe('readJsonlFile', () => {
   });
 });
 
-describe('splitLines', () => {
-  async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
-    for (const part of parts) yield Buffer.from(part);
-  }
+/** A stream served in the given parts, one (or, if it does not fit, part of one) per read. */
+function partsReader(...parts: Array<string | Buffer>): ReadInto {
+  const queue = parts.map((part) => Buffer.from(part));
+  return async (into, offset, length) => {
+    const next = queue[0];
+    if (!next) return 0;
+    const n = Math.min(length, next.length);
+    into.set(next.subarray(0, n), offset);
+    if (n === next.length) queue.shift();
+    else queue[0] = next.subarray(n);
+    return n;
+  };
+}
 
-  it('joins a line spread over several chunks and numbers lines from 1', async () => {
-    const lines = [];
-    for await (const line of splitLines(chunks('ab', 'c\nd', 'e\n\nf'), 100)) {
-      lines.push(line.kind === 'line' ? [line.line, line.bytes.toString()] : [line.line, 'too long']);
-    }
-    expect(lines).toEqual([
+/** Segments as `[line, text]` per line, `[line, 'too long <n>']` and `'binary'`. */
+async function splitAll(read: ReadInto, options: SegmentOptions): Promise<Array<[number, string] | string>> {
+  const out: Array<[number, string] | string> = [];
+  for await (const segment of segmentLines(read, options)) {
+    if (segment.kind === 'binary') out.push('binary');
+    else if (segment.kind === 'too-long') out.push([segment.line, `too long ${segment.length}`]);
+    else forEachLine(segment, (bytes, line) => out.push([line, bytes.toString()]));
+  }
+  return out;
+}
+
+describe('segmentLines', () => {
+  it('joins a line spread over several reads and numbers lines from 1', async () => {
+    expect(
+      await splitAll(partsReader('ab', 'c\nd', 'e\n\nf'), { maxLineBytes: 100, segmentBytes: 64 }),
+    ).toEqual([
       [1, 'abc'],
       [2, 'de'],
       [3, ''],
@@ -313,12 +337,79 @@ describe('splitLines', () => {
     ]);
   });
 
-  it('reports a line over the limit by its length, across chunk boundaries', async () => {
-    const lines = [];
-    for await (const line of splitLines(chunks('12345', '6789\nok'), 8)) lines.push(line);
-    expect(lines).toEqual([
-      { kind: 'too-long', line: 1, length: 9 },
-      { kind: 'line', line: 2, bytes: Buffer.from('ok') },
+  it('reports a line over the limit by its length, across reads, then reads the next line', async () => {
+    expect(await splitAll(partsReader('12345', '6789\nok'), { maxLineBytes: 8, segmentBytes: 64 })).toEqual([
+      [1, 'too long 9'],
+      [2, 'ok'],
     ]);
   });
+
+  it('reports a long line inside one read between the lines around it, and a long last line', async () => {
+    const read = partsReader('a\n0123456789\nb\ncdefghijklmn');
+    expect(await splitAll(read, { maxLineBytes: 5, segmentBytes: 64 })).toEqual([
+      [1, 'a'],
+      [2, 'too long 10'],
+      [3, 'b'],
+      [4, 'too long 12'],
+    ]);
+  });
+
+  it('grows past segmentBytes for a line that is long but within the limit', async () => {
+    const long = 'x'.repeat(50);
+    const read = partsReader(`${long}\nshort\n${long}y`);
+    expect(await splitAll(read, { maxLineBytes: 100, segmentBytes: 8 })).toEqual([
+      [1, long],
+      [2, 'short'],
+      [3, `${long}y`],
+    ]);
+  });
+
+  it('yields only `binary` for a NUL in the head, even when it arrives in a later read', async () => {
+    const read = partsReader('{"a":1}\n', 'ab\0c\n');
+    expect(await splitAll(read, { maxLineBytes: 100, segmentBytes: 4, sniffBytes: 64 })).toEqual(['binary']);
+    const late = partsReader(`${'{"a":1}\n'.repeat(4)}`, '\0\n');
+    expect(await splitAll(late, { maxLineBytes: 100, segmentBytes: 64, sniffBytes: 8 })).toEqual([
+      [1, '{"a":1}'],
+      [2, '{"a":1}'],
+      [3, '{"a":1}'],
+      [4, '{"a":1}'],
+      [5, '\0'],
+    ]);
+  });
+
+  it('cuts any stream into the lines a plain split finds, whatever the read and segment sizes', async () => {
+    const random = mulberry32(5);
+    for (let round = 0; round < 200; round += 1) {
+      const maxLineBytes = 1 + Math.floor(random() * 12);
+      const lines = Array.from({ length: Math.floor(random() * 12) }, () =>
+        'abcdefghijklmnopqrstuvwxyz'.slice(0, Math.floor(random() * 20)),
+      );
+      const text = lines.join('\n') + (random() < 0.5 ? '\n' : '');
+      const expected = text === '' ? [] : text.split('\n');
+      if (text.endsWith('\n')) expected.pop();
+      const parts: string[] = [];
+      for (let at = 0; at < text.length; ) {
+        const size = 1 + Math.floor(random() * 9);
+        parts.push(text.slice(at, at + size));
+        at += size;
+      }
+      const segmentBytes = 1 + Math.floor(random() * 16);
+      const got = await splitAll(partsReader(...parts), { maxLineBytes, segmentBytes });
+      expect(got).toEqual(
+        expected.map((line, index) =>
+          line.length > maxLineBytes ? [index + 1, `too long ${line.length}`] : [index + 1, line],
+        ),
+      );
+    }
+  });
 });
+
+function mulberry32(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -4,6 +4,7 @@ import { pointId } from '../../qdrant/point-id.js';
 import type { SourceDocument } from '../../sources/document.js';
 import type { IngestRun } from '../ingest-run.js';
 import { buildPayload } from '../payload.js';
+import { precomputedItem } from '../precomputed/prepared.js';
 import type { WorkItem } from '../work-item.js';
 import type { PlannedDocument } from './plan.js';
 
@@ -47,12 +48,10 @@ function workItemsFor(
     const chunk = { chunkIndex: retried.chunkIndex, text: document.text, section: retried.section };
     return [workItem(restored, chunk, retried.chunkCount, estimateTokens(document.text))];
   }
-  const fingerprinted = { ...document, docHash: fingerprint };
   // A precomputed vector belongs to the whole text: it is one point, never re-chunked.
-  if (document.vector) {
-    const chunk = { chunkIndex: 0, text: document.text, section: '' };
-    return [workItem(fingerprinted, chunk, 1, estimateTokens(document.text))];
-  }
+  if (document.vector)
+    return [precomputedItem(document as typeof document & { vector: Float32Array }, fingerprint)];
+  const fingerprinted = { ...document, docHash: fingerprint };
   const chunks = chunkMarkdown(document.text, { ...settings, format: document.format });
   return chunks.map((chunk) => workItem(fingerprinted, chunk, chunks.length, chunk.estimatedTokens));
 }

@@ -1,7 +1,7 @@
 import type { DiscoveredFile } from '../../sources/discovered-file.js';
 import type { SourceDocument } from '../../sources/document.js';
-import { readDocuments } from '../../sources/read.js';
 import type { IngestRun } from '../ingest-run.js';
+import { readSources } from '../precomputed/read-sources.js';
 import type { IngestStats } from '../stats.js';
 
 /**
@@ -15,10 +15,11 @@ export async function* readStage(
 ): AsyncGenerator<SourceDocument> {
   const { config, stats, signal } = run;
   const progress = new FileProgress(files, stats);
-  const reader = readDocuments(files, {
+  const reader = readSources(files, {
     textField: config.ingest.textField,
     idField: config.ingest.idField,
     maxLineBytes: config.ingest.maxLineBytes,
+    threads: config.ingest.readWorkers,
   });
   let started = performance.now();
   for await (const event of reader) {
