@@ -58,6 +58,7 @@ export async function teiRequest(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
+  const request = requestSignal(signal);
   try {
     const response = await endpoint.dispatcher.request({
       origin: url.origin,
@@ -67,7 +68,7 @@ export async function teiRequest(
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       headersTimeout: endpoint.timeoutMs,
       bodyTimeout: endpoint.timeoutMs,
-      signal,
+      signal: request.signal,
     });
     const buffer = Buffer.from(await response.body.arrayBuffer());
     if (response.statusCode >= 400)
@@ -77,7 +78,25 @@ export async function teiRequest(
     if (error instanceof ServiceError) throw error;
     if (signal?.aborted) throw error;
     throw networkError(endpoint.url, path, error);
+  } finally {
+    request.release();
   }
+}
+
+/**
+ * A signal of this request alone, aborted with `shared`. undici keeps its abort listener until
+ * the response body's stream closes, a moment after the request is answered, so requests sharing
+ * one run-wide signal would pile listeners on it faster than undici takes them off (and Node
+ * warns of a leak on stderr past 10); this leaves exactly one listener per request in flight on
+ * `shared`, removed as the request settles.
+ */
+function requestSignal(shared: AbortSignal | undefined): { signal?: AbortSignal; release(): void } {
+  if (!shared) return { release: () => {} };
+  const controller = new AbortController();
+  const abort = () => controller.abort(shared.reason);
+  if (shared.aborted) abort();
+  else shared.addEventListener('abort', abort, { once: true });
+  return { signal: controller.signal, release: () => shared.removeEventListener('abort', abort) };
 }
 
 function errorFromResponse(
