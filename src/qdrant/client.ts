@@ -56,6 +56,15 @@ const retryableCodes = new Set([
   Code.Canceled,
 ]);
 
+/**
+ * A stream the server reset with REFUSED_STREAM (after a GOAWAY, as a server shutting down or a
+ * proxy recycling connections sends) was not processed: HTTP/2 says it is safe to send again.
+ * connect-node reports it as INTERNAL, which is otherwise a server bug and not retried.
+ */
+function refusedStream(error: ConnectError): boolean {
+  return error.code === Code.Internal && error.rawMessage.includes('NGHTTP2_REFUSED_STREAM');
+}
+
 /** gRPC code names as Qdrant's docs and logs spell them (`UNAVAILABLE`). */
 export function grpcCodeName(code: Code): string {
   return (Code[code] ?? 'UNKNOWN').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
@@ -78,7 +87,7 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
   const message = unreachable ? `cannot connect (${error.rawMessage})` : error.rawMessage;
   return new ServiceError('qdrant', url, `${what}: ${grpcCodeName(error.code)} ${message}`, {
     code: grpcCodeName(error.code),
-    retryable: retryableCodes.has(error.code),
+    retryable: retryableCodes.has(error.code) || refusedStream(error),
     retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     rejectedInput: error.code === Code.InvalidArgument,
     hint: unreachable ? 'Is Qdrant running? Check qdrant.url (the gRPC port, 6334 by default).' : undefined,
