@@ -6,7 +6,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Value } from '@qdrant/js-client-grpc';
+import { Distance, QdrantClient, type Value } from '@qdrant/js-client-grpc';
 import { expect } from 'vitest';
 import type { IngestSummary } from '../../src/pipeline/summary.js';
 import type { Json, QdrantTestServer } from './qdrant-server/index.js';
@@ -70,6 +70,43 @@ function valueToJson(value: Value): Json {
     default:
       return kind.value;
   }
+}
+
+function officialClient(url: string): QdrantClient {
+  return new QdrantClient({ url, checkCompatibility: false, compression: false });
+}
+
+/**
+ * A bare collection (1024-dim Cosine vectors, no payload index) made with the official client:
+ * for tests that need many collections and none of `taboot collection create`'s settings.
+ */
+export async function createBareCollection(url: string, collection: string): Promise<void> {
+  await officialClient(url)
+    .api('collections')
+    .create({
+      collectionName: collection,
+      vectorsConfig: { config: { case: 'params', value: { size: 1024n, distance: Distance.Cosine } } },
+    });
+}
+
+/** Every point's payload as JSON, read with the official client (so a real Qdrant works too). */
+export async function storedPayloads(url: string, collection: string): Promise<Array<Record<string, Json>>> {
+  const points = officialClient(url).api('points');
+  const payloads: Array<Record<string, Json>> = [];
+  let offset: Parameters<typeof points.scroll>[0]['offset'];
+  do {
+    const page = await points.scroll({
+      collectionName: collection,
+      limit: 256,
+      offset,
+      withPayload: { selectorOptions: { case: 'enable', value: true } },
+    });
+    for (const point of page.result) {
+      payloads.push(Object.fromEntries(Object.entries(point.payload).map(([k, v]) => [k, valueToJson(v)])));
+    }
+    offset = page.nextPageOffset;
+  } while (offset);
+  return payloads;
 }
 
 function sameVector(a: Float32Array | undefined, b: Float32Array | undefined): boolean {
