@@ -268,9 +268,10 @@ describe('taboot bench embed and ingest (test servers)', () => {
 });
 
 describe('taboot bench reports and the baseline gate', () => {
-  it('exits 1 naming upload_vps when the baseline had twice the throughput', async () => {
+  it('exits 1 naming upload_vps when the baseline had ten times the throughput', async () => {
     const workload = ['upsert', '--count', '3000', '--dim', '32', '--json'];
-    // Two runs, the faster one doubled: a warm-up hiccup in one cannot make the gate pass.
+    // Two runs, the faster one times ten: neither a warm-up hiccup in one nor the load of a shared
+    // machine falling away (a run twice as fast as the one before happens then) makes the gate pass.
     const saved = [];
     for (const name of ['baseline-a.json', 'baseline-b.json']) {
       const run = await bench([...workload, '--save-baseline', join(dir, name)]);
@@ -279,7 +280,7 @@ describe('taboot bench reports and the baseline gate', () => {
     }
     const best = saved.reduce((a, b) => (a.upsert.upload_vps >= b.upsert.upload_vps ? a : b));
     expect(best.upsert.count).toBe(3000);
-    best.upsert.upload_vps *= 2;
+    best.upsert.upload_vps *= 10;
     const file = join(dir, 'baseline.json');
     writeFileSync(file, JSON.stringify(best));
 
