@@ -7,6 +7,7 @@ import { mulberry32 } from '../../src/bench/vectors.js';
 import {
   checkDocuments,
   corpusChunkFlags,
+  createBareCollection,
   diffSnapshots,
   type Snapshot,
   snapshot,
@@ -198,8 +199,7 @@ const ingestArgs = () => [
 ];
 
 async function ingestInto(collection: string) {
-  const created = await runCli(['collection', 'create'], { env: envFor(collection), cwd });
-  expect(created.code, created.stderr).toBe(0);
+  await createBareCollection(stack.qdrantUrl, collection);
   const result = await runCli(ingestArgs(), { env: envFor(collection), cwd, timeoutMs: 120_000 });
   return { result, summary: result.code === 0 ? summaryOf(result) : undefined };
 }
@@ -239,8 +239,7 @@ describe('the fault matrix: each fault at 20% of requests (built binary, test se
       const count = new FaultCount();
       let finish: (() => void) | undefined;
       let outcome: Awaited<ReturnType<typeof ingestInto>>;
-      const created = await runCli(['collection', 'create'], { env: envFor(collection), cwd });
-      expect(created.code, created.stderr).toBe(0);
+      await createBareCollection(stack.qdrantUrl, collection);
       try {
         finish = row.inject({ tei, qdrant }, count, rate, row.seed);
         const result = await runCli(ingestArgs(), { env: envFor(collection), cwd, timeoutMs: 120_000 });
@@ -291,8 +290,7 @@ describe('faults on the Collections calls of an ingest (built binary, test serve
   ])('retries one UNAVAILABLE on %s (%s) and exits 0', async (_what, method) => {
     const qdrant = stack.qdrant!;
     const collection = uniqueName('faults_collections');
-    const created = await runCli(['collection', 'create'], { env: envFor(collection), cwd });
-    expect(created.code, created.stderr).toBe(0);
+    await createBareCollection(stack.qdrantUrl, collection);
     qdrant.faults.failNext(1, Code.Unavailable, undefined, { method });
     let result: Awaited<ReturnType<typeof runCli>>;
     try {
