@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 export interface Interrupt {
   /** Aborted by the first SIGINT or SIGTERM: stop reading and retrying, finish what is in flight. */
   signal: AbortSignal;
@@ -9,6 +11,9 @@ export interface Interrupt {
   received(): NodeJS.Signals | undefined;
   dispose(): void;
 }
+
+/** Listeners the interrupt signals take before Node warns of a leak. */
+export const maxListeners = 1000;
 
 export interface InterruptOptions {
   /**
@@ -38,6 +43,10 @@ export function interruptOnSignals(options: InterruptOptions = {}): Interrupt {
   }
   const stop = new AbortController();
   const cancel = new AbortController();
+  // Every request in flight and every retry's backoff listens to these until it settles, and
+  // --parallel and --embed-concurrency set how many there are: past Node's default of 10 that is
+  // not a leak. A leak (a listener per request, never removed) still warns in a long run.
+  setMaxListeners(maxListeners, stop.signal, cancel.signal);
   let received: NodeJS.Signals | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
   const handler = (name: NodeJS.Signals) => {

@@ -110,6 +110,7 @@ export async function teiRequest(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
+  const request = requestSignal(signal);
   try {
     const response = await endpoint.dispatcher.request({
       origin: url.origin,
@@ -119,7 +120,7 @@ export async function teiRequest(
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       headersTimeout: endpoint.timeoutMs,
       bodyTimeout: endpoint.timeoutMs,
-      signal,
+      signal: request.signal,
     });
     const buffer = Buffer.from(await response.body.arrayBuffer());
     if (response.statusCode >= 400) {
@@ -137,6 +138,8 @@ export async function teiRequest(
     if (error instanceof ServiceError) throw error;
     if (signal?.aborted) throw error;
     throw networkError(protocol, endpoint.url, url.pathname, error);
+  } finally {
+    request.release();
   }
 }
 
@@ -189,6 +192,22 @@ export function retryAfterMs(
   if (Number.isFinite(seconds)) return seconds > 0 ? seconds * 1000 : undefined;
   const date = Date.parse(raw);
   return Number.isFinite(date) && date > now ? date - now : undefined;
+}
+
+/**
+ * A signal of this request alone, aborted with `shared`. undici keeps its abort listener until
+ * the response body's stream closes, a moment after the request is answered, so requests sharing
+ * one run-wide signal would pile listeners on it faster than undici takes them off (and Node
+ * warns of a leak on stderr past 10); this leaves exactly one listener per request in flight on
+ * `shared`, removed as the request settles.
+ */
+function requestSignal(shared: AbortSignal | undefined): { signal?: AbortSignal; release(): void } {
+  if (!shared) return { release: () => {} };
+  const controller = new AbortController();
+  const abort = () => controller.abort(shared.reason);
+  if (shared.aborted) abort();
+  else shared.addEventListener('abort', abort, { once: true });
+  return { signal: controller.signal, release: () => shared.removeEventListener('abort', abort) };
 }
 
 function errorFromResponse(

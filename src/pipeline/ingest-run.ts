@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { errorMessage, TabootError } from '../errors.js';
 import { formatLocation } from '../location.js';
 import type { IndexingSample } from '../qdrant/indexing-wait.js';
-import { formatProblem, type SourceDocument, type SourceProblem } from '../sources/document.js';
+import { displayPath, formatProblem, type SourceDocument, type SourceProblem } from '../sources/document.js';
 import type { LedgerEntry } from './document-ledger.js';
 import type { FailedChunkWriter } from './failed-chunks.js';
 import type { RetryEvent, RetryPolicy } from './retry.js';
@@ -32,6 +32,9 @@ export class IngestRun {
   /** The chunk settings, checked (a bad combination is a usage error before anything is read). */
   readonly chunking: { chunkTokens: number; chunkOverlap: number; minChunkTokens: number };
 
+  /** How the user names each file read (see `displayFile`). */
+  private readonly displayNames = new Map<string, string>();
+
   constructor(
     readonly config: Config,
     readonly stats: IngestStats,
@@ -43,6 +46,22 @@ export class IngestRun {
   ) {
     const { chunkTokens, chunkOverlap, minChunkTokens } = resolveChunkOptions(config.ingest);
     this.chunking = { chunkTokens, chunkOverlap, minChunkTokens };
+  }
+
+  /**
+   * Records how the user names each file to be read: relative to the working directory when under
+   * it, else absolute (`displayPath`), as every reader's problems name them.
+   */
+  registerFiles(files: ReadonlyArray<{ relative: string; absolute: string }>): void {
+    for (const file of files) this.displayNames.set(file.relative, displayPath(file.absolute));
+  }
+
+  /**
+   * A document's file (relative to its ingest root) as the user names it. Unique: two roots
+   * holding the same relative path are refused before reading.
+   */
+  displayFile(relative: string): string {
+    return this.displayNames.get(relative) ?? relative;
   }
 
   /** Bad input: counted, reported, and fatal with `--on-error fail`. */
@@ -62,10 +81,10 @@ export class IngestRun {
   duplicate(document: SourceDocument, first: LedgerEntry): void {
     this.stats.duplicates += 1;
     this.events.onProblem({
-      file: document.file,
+      file: this.displayFile(document.file),
       line: document.line,
       field: 'id',
-      reason: `duplicate document id "${document.docId}" (first at ${formatLocation(first)}); this later one replaces it`,
+      reason: `duplicate document id "${document.docId}" (first at ${formatLocation({ file: this.displayFile(first.file), line: first.line })}); this later one replaces it`,
       severity: 'warning',
     });
   }

@@ -57,11 +57,12 @@ const retryableCodes = new Set([
 ]);
 
 /**
- * A server that refuses a new stream (HTTP/2 REFUSED_STREAM, as a restarting or overloaded Qdrant
- * does) never saw the request, so it is safe to send again; connect reports it as INTERNAL.
+ * A stream the server reset with REFUSED_STREAM (after a GOAWAY, as a server shutting down or a
+ * proxy recycling connections sends) was not processed: HTTP/2 says it is safe to send again.
+ * connect-node reports it as INTERNAL, which is otherwise a server bug and not retried.
  */
 function refusedStream(error: ConnectError): boolean {
-  return error.code === Code.Internal && /REFUSED_STREAM/i.test(error.rawMessage);
+  return error.code === Code.Internal && error.rawMessage.includes('NGHTTP2_REFUSED_STREAM');
 }
 
 /** gRPC code names as Qdrant's docs and logs spell them (`UNAVAILABLE`). */

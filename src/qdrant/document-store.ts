@@ -58,13 +58,27 @@ const idsPerRequest = 1000;
  * waits for all of them.
  */
 export class QdrantDocumentStore implements DocumentStore {
+  /** Settles once every write sent before this store's first manifest read is applied. */
+  private earlierWrites: Promise<void> | undefined;
+
   constructor(
     private readonly qdrant: Qdrant,
     private readonly collectionName: string,
   ) {}
 
-  /** The manifests of those documents that have a chunk 0 in the collection. */
+  /**
+   * The manifests of those documents that have a chunk 0 in the collection. The first read waits
+   * (`barrier`) until every write Qdrant acknowledged before it is applied: a run killed with
+   * writes still queued (its marks, say) would otherwise have them applied after this read, over
+   * documents this run took for unchanged and skipped, and this run would end with them marked
+   * as being rewritten.
+   */
   async readManifests(docIds: readonly string[]): Promise<Map<string, StoredManifest>> {
+    this.earlierWrites ??= this.barrier().catch((error: unknown) => {
+      this.earlierWrites = undefined;
+      throw error;
+    });
+    await this.earlierWrites;
     const manifests = new Map<string, StoredManifest>();
     for (const part of slices(docIds, idsPerRequest)) {
       const request = create(GetPointsSchema, {

@@ -11,7 +11,7 @@ import {
   UpdateStatus,
   UpsertPointsSchema,
 } from '@qdrant/js-client-grpc';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadServices } from '../support/qdrant-server/descriptors.js';
 import { type QdrantTestServer, seededRandom, startQdrantServer } from '../support/qdrant-server/index.js';
 import { skipSuiteOnReal } from '../support/real-servers.js';
@@ -95,6 +95,32 @@ describe('Qdrant test server faults', () => {
   beforeEach(() => {
     server.faults.reset();
   });
+
+  /**
+   * A Points/Count on a connection of its own, which the test cancels (RST_STREAM, as a client
+   * whose caller gave up sends) and then closes.
+   */
+  function holdCount(): { cancel: () => void; close: () => void } {
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/qdrant.Points/Count',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    stream.on('error', () => {});
+    // CountPoints { collection_name: "docs" }, in one gRPC frame.
+    const message = Buffer.from([0x0a, 0x04, ...Buffer.from('docs')]);
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1);
+    frame.set(message, 5);
+    stream.end(frame);
+    return {
+      cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+      close: () => session.destroy(),
+    };
+  }
 
   it("fails the next N matching calls with the code and Qdrant's wording, then recovers", async () => {
     server.faults.failNext(2, Code.Unavailable, undefined, { method: 'Points/Upsert' });
@@ -185,18 +211,34 @@ describe('Qdrant test server faults', () => {
     expect(server.collection('docs')?.point(11)?.vector).toEqual(new Float32Array([0, 1]));
   });
 
-  it('delays calls of one method by the configured latency', async () => {
-    server.faults.latencyByMethod.set('Points/Count', 5_000);
+  it('delays calls of one method by the configured latency, and no other method', async () => {
+    // Told by the server's own gauge, not by a clock: a loaded machine can make any call slow.
+    server.faults.latencyByMethod.set('Points/Count', 600_000);
+    const held = holdCount();
+    try {
+      await vi.waitFor(() => expect(server.gauge.inFlight.get('Points/Count')).toBe(1));
+      // Another method is answered while the Count is held.
+      expect((await collections().list({})).collections.length).toBe(1);
+      expect(server.gauge.inFlight.get('Points/Count')).toBe(1);
+      // A client that gives up ends the call on the server too.
+      held.cancel();
+      await vi.waitFor(() => expect(server.gauge.inFlight.get('Points/Count')).toBe(0));
+    } finally {
+      held.close();
+    }
+  });
+
+  it("ends a delayed call when the client's deadline passes first", async () => {
+    server.faults.latencyByMethod.set('Points/Count', 600_000);
+    // Any deadline works: however loaded the machine, it passes long before the latency does.
     const impatient = new QdrantClient({
       url: server.url,
       checkCompatibility: false,
       compression: false,
-      timeout: 50,
+      timeout: 200,
     });
     const error = await rejection(impatient.api('points').count({ collectionName: 'docs' }));
     expect([Code.Canceled, Code.DeadlineExceeded]).toContain(error.code);
-    // Other methods are not delayed.
-    await impatient.api('collections').list({});
   });
 
   it('fails a seeded share of matching calls, the same calls for the same seed', async () => {
@@ -251,15 +293,16 @@ describe('Qdrant test server faults', () => {
     for (let i = 0; i < 3; i++) await points().count({ collectionName: 'docs' });
     await collections().list({});
     expect(drawn).toHaveLength(3);
-    server.faults.latencyByMethod.set('Points/Count', () => 5_000);
-    const impatient = new QdrantClient({
-      url: server.url,
-      checkCompatibility: false,
-      compression: false,
-      timeout: 50,
-    });
-    const error = await rejection(impatient.api('points').count({ collectionName: 'docs' }));
-    expect([Code.Canceled, Code.DeadlineExceeded]).toContain(error.code);
+    // The value drawn is the delay: a call held far longer than any test is seen held.
+    server.faults.latencyByMethod.set('Points/Count', () => 600_000);
+    const held = holdCount();
+    try {
+      await vi.waitFor(() => expect(server.gauge.inFlight.get('Points/Count')).toBe(1));
+      held.cancel();
+      await vi.waitFor(() => expect(server.gauge.inFlight.get('Points/Count')).toBe(0));
+    } finally {
+      held.close();
+    }
   });
 
   it('sends GOAWAY after answering a call, then closes the session: the client reconnects for the next', async () => {

@@ -22,6 +22,8 @@ export function runCli(
     cwd?: string;
     timeoutMs?: number;
     onSpawn?: (pid: number) => void;
+    /** Run as this user (the caller must be root), e.g. to meet permissions root reads through. */
+    user?: { uid: number; gid: number };
   } = {},
 ): Promise<CliResult> {
   const env: Record<string, string> = {};
@@ -36,6 +38,8 @@ export function runCli(
       cwd: options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      uid: options.user?.uid,
+      gid: options.user?.gid,
     });
     if (child.pid) options.onSpawn?.(child.pid);
     let stdout = '';

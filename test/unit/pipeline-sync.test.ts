@@ -207,8 +207,14 @@ describe('sync', () => {
     const qdrant = new MemoryQdrant();
     const run = await ingest(qdrant);
     expect(run.outcome.stats.duplicates).toBe(1);
-    expect(run.problems.map((problem) => problem.reason)).toEqual([
-      expect.stringContaining('duplicate document id "dup" (first at a.jsonl:1)'),
+    // Both places named as every other problem names its file: as the user would type it.
+    const file = join(dir, 'a.jsonl');
+    expect(run.problems).toEqual([
+      expect.objectContaining({
+        file,
+        line: 3,
+        reason: expect.stringContaining(`duplicate document id "dup" (first at ${file}:1)`),
+      }),
     ]);
     const dup = [...qdrant.points.values()].filter((point) => point.payload.doc_id === 'dup');
     expect(dup.map((point) => point.payload.content)).toEqual(['the second version']);

@@ -1,5 +1,6 @@
+import { getMaxListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Interrupt, interruptOnSignals } from '../../src/commands/signals.js';
+import { type Interrupt, interruptOnSignals, maxListeners } from '../../src/commands/signals.js';
 
 describe('interruptOnSignals', () => {
   let interrupt: Interrupt | undefined;
@@ -25,6 +26,23 @@ describe('interruptOnSignals', () => {
     expect(interrupt.cancel.aborted).toBe(true);
     expect(onCancel).toHaveBeenCalledTimes(1);
     expect(String(interrupt.cancel.reason)).toContain('cancelled after 5000 ms of draining');
+  });
+
+  it('takes a listener per request in flight without a leak warning, past 10 of them', () => {
+    interrupt = interruptOnSignals({ drainMs: 5000 });
+    const warned = vi.fn();
+    process.on('warning', warned);
+    const listeners = Array.from({ length: 32 }, () => () => {});
+    try {
+      for (const signal of [interrupt.signal, interrupt.cancel]) {
+        expect(getMaxListeners(signal)).toBe(maxListeners);
+        for (const listener of listeners) signal.addEventListener('abort', listener);
+        for (const listener of listeners) signal.removeEventListener('abort', listener);
+      }
+    } finally {
+      process.off('warning', warned);
+    }
+    expect(warned).not.toHaveBeenCalled();
   });
 
   it('never cancels once disposed, nor without a drain time', () => {

@@ -14,6 +14,7 @@ export async function* readStage(
   run: IngestRun,
 ): AsyncGenerator<SourceDocument> {
   const { config, stats, signal } = run;
+  run.registerFiles(files);
   const progress = new FileProgress(files, stats);
   const reader = readSources(files, {
     textField: config.ingest.textField,

@@ -124,9 +124,8 @@ export class Faults {
    * Send HTTP/2 GOAWAY on the session of the next `n` matching calls, then close it, as a server
    * that shuts down or a proxy that recycles connections does. By default the call is still
    * handled and answered (it is the last stream the GOAWAY admits) and the client must open a new
-   * connection for its next call. With `refuse`, GOAWAY admits only the streams before this one:
-   * the call is not handled and its stream is reset with REFUSED_STREAM, which tells a client it
-   * is safe to retry.
+   * connection for its next call. With `refuse`, the call is not handled: after the GOAWAY its
+   * stream is reset with REFUSED_STREAM, which tells a client it is safe to retry.
    */
   goAwayNext(n: number, options: { method?: string; refuse?: boolean } = {}): this {
     this.goAways.push({ remaining: n, method: options.method, refuse: options.refuse ?? false });

@@ -275,24 +275,28 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
   };
 }
 
+/*
+ * Both GOAWAYs come from `session.close()`, which sends GOAWAY (NO_ERROR, the last stream the
+ * session has taken) before closing gracefully. A GOAWAY of our own through `session.goaway()`,
+ * with or without the close, made this Node (20.20) crash with SIGSEGV in V8's write barrier about
+ * one run in ten of the GOAWAY tests: don't.
+ */
+
 /**
- * GOAWAY that admits only the streams before this call's, then REFUSED_STREAM on it: HTTP/2's way
- * of saying "not processed, retry elsewhere".
+ * GOAWAY, then REFUSED_STREAM on this call's stream: HTTP/2's way of saying "not processed, retry
+ * elsewhere". The GOAWAY goes first, so a client has left the session before it sees the reset
+ * and sends its retry on a new one.
  */
 function refuseByGoAway(stream: http2.ServerHttp2Stream | undefined): never {
   const session = stream?.session;
   if (stream && session) {
-    session.goaway(http2.constants.NGHTTP2_NO_ERROR, Math.max(0, (stream.id ?? 1) - 2));
-    stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
     session.close();
+    stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
   }
   throw new ConnectError('stream refused by GOAWAY (fault injection)', Code.Unavailable);
 }
 
 /** GOAWAY that admits this call's stream, then a graceful close once it is answered. */
 function closeByGoAway(stream: http2.ServerHttp2Stream | undefined): void {
-  const session = stream?.session;
-  if (!stream || !session) return;
-  session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id ?? 0);
-  session.close();
+  stream?.session?.close();
 }
