@@ -76,6 +76,11 @@ export class ServiceError extends TabootError {
    * the offending item. Set by each service's adapter, which knows its protocol's codes.
    */
   readonly rejectedInput: boolean;
+  /**
+   * Nothing answered at the address (connection refused, unknown host): the server is not
+   * running or the URL is wrong. Retryable mid-run (a restart), but a preflight reports it at once.
+   */
+  readonly unreachable: boolean;
 
   constructor(
     service: ServiceName,
@@ -86,6 +91,7 @@ export class ServiceError extends TabootError {
       retryable?: boolean;
       retryAfterMs?: number;
       rejectedInput?: boolean;
+      unreachable?: boolean;
       hint?: string;
       cause?: unknown;
     } = {},
@@ -101,6 +107,7 @@ export class ServiceError extends TabootError {
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
     this.rejectedInput = options.rejectedInput ?? false;
+    this.unreachable = options.unreachable ?? false;
   }
 }
 

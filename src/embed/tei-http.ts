@@ -247,6 +247,7 @@ function networkError(protocol: ServerProtocol, baseUrl: string, path: string, e
   return new ServiceError(protocol.service, baseUrl, what, {
     code: timeout ? 'TIMEOUT' : 'CONNECTION',
     retryable: true,
+    unreachable: refused,
     hint: refused ? protocol.unreachableHint : undefined,
     cause: error,
   });

@@ -157,7 +157,15 @@ export async function runIngest(
     await drain();
     if (reconciler.fatal !== undefined) throw reconciler.fatal;
     const pruning = store ?? services.listing;
-    if (options.prune && pruning) await pruneStage(pruning, reconciler.sourcesRead, ledger, run);
+    if (options.prune && pruning) {
+      await pruneStage(
+        pruning,
+        reconciler.sourcesRead,
+        ledger,
+        run,
+        (source) => syncState?.recovering(source) ?? false,
+      );
+    }
   } catch (error) {
     fatal = error;
   }
@@ -195,7 +203,7 @@ export async function runIngest(
   // Whole again only when everything read is in Qdrant: otherwise the next run looks for strays.
   if (fatal === undefined && stats.failed === 0) {
     try {
-      await syncState?.finishSources();
+      await syncState?.finishSources(signal.aborted ? [] : reconciler.sourcesRead);
     } catch (error) {
       fatal = error;
     }

@@ -12,6 +12,7 @@ import { payloadToJson } from '../qdrant/payload-json.js';
 import { missingSyncIndexes } from '../qdrant/payload-keys.js';
 import { BulkLoad, restoreUnfinishedBulk } from './bulk.js';
 import type { IngestServices } from './ingest.js';
+import { defaultRetryPolicy, withRetry } from './retry.js';
 import { SyncState } from './sync-state.js';
 
 export interface PreparedIngest extends IngestServices {
@@ -34,16 +35,21 @@ export async function prepareIngest(
   // One Qdrant client for the preflight and sync's reads and deletes: one connection.
   const qdrant = new Qdrant(config.qdrant);
   const warnings: string[] = [];
+  const retried = preflightRetry(config);
   // Taken before the collection is read: two runs never interleave their writes to one collection,
   // and what this run learns of it (its points, its sync markers) no other run changes meanwhile.
-  const lock = await IngestLock.acquire(qdrant, config.collection.name, (line) => warnings.push(line));
+  const lock = await retried(() =>
+    IngestLock.acquire(qdrant, config.collection.name, (line) => warnings.push(line)),
+  );
   let collection: Awaited<ReturnType<typeof describeTarget>>;
   let bulk: BulkLoad | undefined;
   try {
-    collection = await describeTarget(qdrant, config.collection.name);
-    const restored = await restoreUnfinishedBulk(qdrant, config.collection.name, collection.metadata);
+    collection = await retried(() => describeTarget(qdrant, config.collection.name));
+    const restored = await retried(() =>
+      restoreUnfinishedBulk(qdrant, config.collection.name, collection.metadata),
+    );
     if (restored) warnings.push(restored);
-    if (options.bulk) bulk = await BulkLoad.begin(qdrant, config);
+    if (options.bulk) bulk = await retried(() => BulkLoad.begin(qdrant, config));
   } catch (error) {
     await lock.release().catch(() => {});
     throw error;
@@ -61,7 +67,10 @@ export async function prepareIngest(
     warnings,
     bulk,
     syncState: new SyncState(collection.metadata, (entries) =>
-      updateCollectionMetadata(qdrant, config.collection.name, entries),
+      withRetry(() => updateCollectionMetadata(qdrant, config.collection.name, entries), {
+        ...defaultRetryPolicy,
+        maxRetries: config.ingest.maxRetries,
+      }),
     ),
     close: async () => {
       await Promise.all([sink.close(), embedder.close(), lock.release()]);
@@ -69,12 +78,22 @@ export async function prepareIngest(
   };
 }
 
+/**
+ * Preflight calls are retried like any other on overload or a restart, but a server that is not
+ * there at all (connection refused, unknown host) is reported at once: the user must start it.
+ */
+function preflightRetry(config: Config) {
+  const policy = { ...defaultRetryPolicy, maxRetries: config.ingest.maxRetries };
+  return <T>(operation: () => Promise<T>) =>
+    withRetry(operation, policy, { retryIf: (error) => !error.unreachable });
+}
+
 /** Qdrant for `--dry-run --prune`: lists stored documents, and can do nothing else. */
 export async function connectListing(config: Config): Promise<Pick<DocumentStore, 'documentPage'>> {
   const qdrant = new Qdrant(config.qdrant);
   await describeTarget(qdrant, config.collection.name);
   const store = new QdrantDocumentStore(qdrant, config.collection.name);
-  return { documentPage: (source, cursor) => store.documentPage(source, cursor) };
+  return { documentPage: (source, cursor, options) => store.documentPage(source, cursor, options) };
 }
 
 /** One `Collections/Get`: a missing collection is its NOT_FOUND, not a separate existence check. */

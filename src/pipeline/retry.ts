@@ -26,7 +26,13 @@ export interface RetryEvent {
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
   policy: RetryPolicy,
-  options: { signal?: AbortSignal; onRetry?: (event: RetryEvent) => void; random?: () => number } = {},
+  options: {
+    signal?: AbortSignal;
+    onRetry?: (event: RetryEvent) => void;
+    random?: () => number;
+    /** Narrows what is retried further (a preflight does not wait for a server that is not there). */
+    retryIf?: (error: ServiceError) => boolean;
+  } = {},
 ): Promise<T> {
   const random = options.random ?? Math.random;
   for (let attempt = 0; ; attempt += 1) {
@@ -34,6 +40,7 @@ export async function withRetry<T>(
       return await operation(attempt);
     } catch (error) {
       if (!(error instanceof ServiceError) || !error.retryable || attempt >= policy.maxRetries) throw error;
+      if (options.retryIf && !options.retryIf(error)) throw error;
       if (options.signal?.aborted) throw error;
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
       const delayMs = Math.max(error.retryAfterMs ?? 0, Math.round(ceiling / 2 + (random() * ceiling) / 2));

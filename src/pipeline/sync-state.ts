@@ -66,10 +66,20 @@ export class SyncState {
     return [...this.started.keys()];
   }
 
-  /** After the run's last write is applied: its sources are whole again. */
-  async finishSources(): Promise<void> {
+  /**
+   * After the run's last write is applied: the sources it wrote are whole again. `readAll` names
+   * the sources whose every input document this run read (none after an interruption): a source
+   * left over from a crash is whole only then, its new documents' strays deleted, whether or not
+   * this run had anything to write to it.
+   */
+  async finishSources(readAll: Iterable<string>): Promise<void> {
+    const complete = new Set(readAll);
+    const whole = [
+      ...[...this.started.keys()].filter((source) => !this.dirty.has(source) || complete.has(source)),
+      ...[...complete].filter((source) => this.dirty.has(source) && !this.started.has(source)),
+    ];
     const entries: Record<string, unknown> = {};
-    for (const source of this.started.keys()) {
+    for (const source of whole) {
       entries[syncKeyPrefix + source] = { state: 'clean', run: this.runId, finished_at: unixNow() };
     }
     if (Object.keys(entries).length > 0) await this.write(entries);

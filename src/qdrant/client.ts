@@ -74,9 +74,11 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
   if (caught instanceof ServiceError) return caught;
   const error = unwrapRateLimit(caught);
   if (!(error instanceof ConnectError)) {
+    const code = (error as { code?: unknown }).code;
     return new ServiceError('qdrant', url, `${what} failed: ${errorMessage(error)}`, {
       retryable: true,
       code: 'CONNECTION',
+      unreachable: typeof code === 'string' && /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN/.test(code),
       cause: error,
     });
   }
@@ -90,6 +92,7 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
     retryable: retryableCodes.has(error.code) || refusedStream(error),
     retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
     rejectedInput: error.code === Code.InvalidArgument,
+    unreachable,
     hint: unreachable ? 'Is Qdrant running? Check qdrant.url (the gRPC port, 6334 by default).' : undefined,
     cause: error,
   });

@@ -41,8 +41,15 @@ export interface DocumentStore {
   deletePoints(ids: readonly string[]): Promise<void>;
   deleteChunksFrom(documents: ReadonlyArray<{ docId: string; fromChunk: number }>): Promise<void>;
   deleteDocuments(docIds: readonly string[]): Promise<void>;
-  /** One page of the ids of `source`'s documents that have a chunk 0; `next` continues it. */
-  documentPage(source: string, cursor: DocumentCursor | undefined): Promise<DocumentPage>;
+  /**
+   * One page of the ids of `source`'s documents that have a chunk 0 (with `anyChunk`, of any chunk:
+   * an id may then repeat across pages); `next` continues it.
+   */
+  documentPage(
+    source: string,
+    cursor: DocumentCursor | undefined,
+    options?: { anyChunk?: boolean },
+  ): Promise<DocumentPage>;
   barrier(): Promise<void>;
 }
 
@@ -183,12 +190,16 @@ export class QdrantDocumentStore implements DocumentStore {
     }
   }
 
-  async documentPage(source: string, cursor: DocumentCursor | undefined): Promise<DocumentPage> {
+  async documentPage(
+    source: string,
+    cursor: DocumentCursor | undefined,
+    options: { anyChunk?: boolean } = {},
+  ): Promise<DocumentPage> {
+    const must = [keywordMatch(payloadKeys.source, source)];
+    if (!options.anyChunk) must.push(integerMatch(payloadKeys.chunkIndex, 0));
     const request = create(ScrollPointsSchema, {
       collectionName: this.collectionName,
-      filter: create(FilterSchema, {
-        must: [keywordMatch(payloadKeys.source, source), integerMatch(payloadKeys.chunkIndex, 0)],
-      }),
+      filter: create(FilterSchema, { must }),
       offset: cursor?.offset as PointId | undefined,
       limit: idsPerRequest,
       withPayload: { selectorOptions: { case: 'include', value: { fields: [payloadKeys.docId] } } },

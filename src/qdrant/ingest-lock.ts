@@ -49,7 +49,7 @@ export class LockHeldError extends TabootError {
  */
 export class IngestLock {
   private timer: NodeJS.Timeout | undefined;
-  private readonly owner: LockOwner;
+  private owner: LockOwner;
 
   private constructor(
     private readonly qdrant: Qdrant,
@@ -75,6 +75,11 @@ export class IngestLock {
     const lock = new IngestLock(qdrant, collection, lockName(collection));
     if (await lock.tryCreate()) return lock.started();
     const holder = await lock.holder();
+    // Ours already: an earlier attempt of this process created it, and its answer was lost.
+    if (holder && holder.host === hostname() && holder.pid === process.pid) {
+      lock.owner = holder;
+      return lock.started();
+    }
     if (holder && !isStale(holder)) throw new LockHeldError(collection, holder);
     const who = holder ? `${holder.host} pid ${holder.pid}` : 'an unknown run';
     onWarning(`taking over the stale lock of collection ${collection} left by ${who}`);

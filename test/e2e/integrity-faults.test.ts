@@ -280,11 +280,9 @@ describe('the fault matrix: each fault at 20% of requests (built binary, test se
 describe('faults on the Collections calls of an ingest (built binary, test servers)', () => {
   skipSuiteOnReal(['qdrant', 'tei'], 'injects faults, which only the test servers can');
 
-  // Fails today: the preflight's Collections/Get (src/pipeline/prepare.ts) and the sync markers'
-  // Collections/Update (src/pipeline/sync-state.ts through src/qdrant/collection-metadata.ts) are
-  // sent once, so one transient UNAVAILABLE there ends the run with exit 1. Remove `.fails` when
-  // they are retried like the calls of the Points service.
-  it.fails.each([
+  // The preflight's Collections/Get and the sync markers' Collections/Update are retried like the
+  // calls of the Points service: one transient UNAVAILABLE there must not end the run.
+  it.each([
     ['the preflight', 'Collections/Get'],
     ['a sync marker', 'Collections/Update'],
   ])('retries one UNAVAILABLE on %s (%s) and exits 0', async (_what, method) => {

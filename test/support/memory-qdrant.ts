@@ -125,11 +125,16 @@ export class MemoryQdrant implements PointSink, DocumentStore {
   }
 
   /** Pages of two in id order, going on after the last id seen (as Qdrant's scroll offset does), to exercise the cursor. */
-  async documentPage(source: string, cursor: DocumentCursor | undefined): Promise<DocumentPage> {
+  async documentPage(
+    source: string,
+    cursor: DocumentCursor | undefined,
+    options: { anyChunk?: boolean } = {},
+  ): Promise<DocumentPage> {
     this.read();
     const after = cursor?.offset as string | undefined;
     const points = [...this.points.values()]
-      .filter((point) => point.payload.source === source && Number(point.payload.chunk_index) === 0)
+      .filter((point) => point.payload.source === source)
+      .filter((point) => options.anyChunk || Number(point.payload.chunk_index) === 0)
       .filter((point) => after === undefined || point.id > after)
       .sort((a, b) => a.id.localeCompare(b.id));
     const page = points.slice(0, 2);

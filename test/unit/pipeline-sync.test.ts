@@ -360,4 +360,54 @@ describe('sync', () => {
     expect(run.embedder.requests).toBe(0);
     expect(qdrant.calls.delete).toBe(0);
   });
+
+  it('after a crash, --prune finds the chunks of a new document whose chunk 0 was never written and whose file is gone', async () => {
+    write('keep.md', page('Keep', 2));
+    write('lost.md', page('Lost', 4));
+    // The first crash point at which the new document has chunks in Qdrant but no chunk 0.
+    let qdrant = new MemoryQdrant();
+    for (let crashAt = 1; ; crashAt += 1) {
+      qdrant = new MemoryQdrant();
+      qdrant.crashAfter(crashAt);
+      const crashed = await ingest(qdrant);
+      expect(crashed.outcome.fatal, 'the run ends before the crash point').toBeDefined();
+      const lost = [...qdrant.points.values()].filter((point) => point.payload.doc_id === 'lost.md');
+      if (lost.length > 0 && !lost.some((point) => point.payload.chunk_index === 0)) break;
+    }
+    qdrant.recover();
+    expect(qdrant.metadata[`taboot.sync.${dir.split('/').pop()}`]).toMatchObject({ state: 'running' });
+
+    unlinkSync(join(dir, 'lost.md'));
+    const pruned = await ingest(qdrant, { prune: true });
+    expect(pruned.outcome.fatal).toBeUndefined();
+    expect([...qdrant.points.values()].some((point) => point.payload.doc_id === 'lost.md')).toBe(false);
+    expect(qdrant.metadata['taboot.sync.' + dir.split('/').pop()]).toMatchObject({ state: 'clean' });
+    expect(qdrant.snapshot()).toEqual(await cleanSnapshot());
+  });
+
+  it('keeps a source left over from a crash marked as such when the next run is interrupted', async () => {
+    write('a.md', page('A', 2));
+    const qdrant = new MemoryQdrant();
+    const source = dir.split('/').pop()!;
+    qdrant.metadata[`taboot.sync.${source}`] = { state: 'running' };
+    await ingest(qdrant);
+    expect(qdrant.metadata[`taboot.sync.${source}`]).toMatchObject({ state: 'clean' });
+
+    qdrant.metadata[`taboot.sync.${source}`] = { state: 'running' };
+    const controller = new AbortController();
+    controller.abort();
+    const interrupted = await runIngest(
+      { paths: [dir], config, onError: 'skip', failedOut: undefined, signal: controller.signal },
+      {
+        embedder: new HashEmbedder(),
+        sink: qdrant,
+        store: qdrant,
+        dimensions: 8,
+        syncState: new SyncState(qdrant.metadata, (entries) => qdrant.writeMetadata(entries)),
+      },
+      { onProblem: () => {}, onFailure: () => {}, onRetry: () => {} },
+    );
+    expect(interrupted.interrupted).toBe(true);
+    expect(qdrant.metadata[`taboot.sync.${source}`]).toMatchObject({ state: 'running' });
+  });
 });

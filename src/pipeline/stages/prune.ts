@@ -15,6 +15,11 @@ export async function pruneStage(
   sources: Iterable<string>,
   ledger: DocumentLedger,
   run: IngestRun,
+  /**
+   * A source left over from a crash may hold chunks of a document whose chunk 0 was never written
+   * and whose file is gone since: its documents are listed from every chunk, not chunk 0 alone.
+   */
+  recovering: (source: string) => boolean = () => false,
 ): Promise<void> {
   const dryRun = store.deleteDocuments === undefined;
   const { stats, events } = run;
@@ -34,9 +39,9 @@ export async function pruneStage(
   for (const source of sources) {
     let cursor: DocumentCursor | undefined;
     do {
-      const page = await retried(() => store.documentPage(source, cursor));
+      const page = await retried(() => store.documentPage(source, cursor, { anyChunk: recovering(source) }));
       cursor = page.next;
-      const gone = page.docIds.filter((docId) => !ledger.has(docId));
+      const gone = [...new Set(page.docIds)].filter((docId) => !ledger.has(docId));
       if (gone.length === 0) continue;
       if (!dryRun) {
         const started = performance.now();
