@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { TabootError, UsageError } from '../errors.js';
 import type { PayloadValue } from '../qdrant/point-encoder.js';
 import type { SourceDocument } from '../sources/document.js';
-import { type ItemFailure, itemLocation } from './work-item.js';
+import type { ReportedFailure } from './work-item.js';
 
 /**
  * `--failed-out`: every chunk that could not be ingested, one JSONL line each, in a shape
@@ -47,7 +47,7 @@ export class FailedChunkWriter {
     });
   }
 
-  write(failure: ItemFailure): void {
+  write(failure: ReportedFailure): void {
     const { item } = failure;
     const { content: _content, doc_id: _docId, ...rest } = item.payload;
     // Identity and text last, under the configured field names, so that no payload key can
@@ -56,7 +56,7 @@ export class FailedChunkWriter {
       ...rest,
       [this.fields.idField]: item.docId,
       [this.fields.textField]: item.text,
-      failure: { stage: failure.stage, reason: failure.reason, at: itemLocation(item) },
+      failure: { stage: failure.stage, reason: failure.reason, at: failure.location },
     };
     if (item.vector)
       line.vector = Buffer.from(item.vector.buffer, item.vector.byteOffset, item.vector.byteLength).toString(

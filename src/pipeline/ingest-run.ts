@@ -9,11 +9,11 @@ import type { FailedChunkWriter } from './failed-chunks.js';
 import type { RetryEvent, RetryPolicy } from './retry.js';
 import { defaultRetryPolicy } from './retry.js';
 import type { IngestStats } from './stats.js';
-import type { ItemFailure, WorkItem } from './work-item.js';
+import type { ItemFailure, ReportedFailure, WorkItem } from './work-item.js';
 
 export interface IngestEvents {
   onProblem(problem: SourceProblem): void;
-  onFailure(failure: ItemFailure): void;
+  onFailure(failure: ReportedFailure): void;
   onRetry(service: 'tei' | 'qdrant', event: RetryEvent): void;
   /** A line for the user that is neither bad input nor one chunk's failure. */
   onWarning?(line: string): void;
@@ -64,6 +64,11 @@ export class IngestRun {
     return this.displayNames.get(relative) ?? relative;
   }
 
+  /** Where a chunk came from, as the user names its file. */
+  private locate(item: WorkItem): string {
+    return formatLocation({ file: this.displayFile(item.file), line: item.line });
+  }
+
   /** Bad input: counted, reported, and fatal with `--on-error fail`. */
   problem(problem: SourceProblem): void {
     if (problem.severity === 'warning') this.stats.warnings += 1;
@@ -92,8 +97,9 @@ export class IngestRun {
   /** A chunk that was read but could not be embedded or upserted. */
   fail(failure: ItemFailure): void {
     this.stats.failed += 1;
-    this.failedOut?.write(failure);
-    this.events.onFailure(failure);
+    const reported = { ...failure, location: this.locate(failure.item) };
+    this.failedOut?.write(reported);
+    this.events.onFailure(reported);
   }
 
   retried(service: 'tei' | 'qdrant', event: RetryEvent): void {
@@ -113,7 +119,7 @@ export class IngestRun {
     const reason = `not ingested: the run stopped (${errorMessage(fatal)})`;
     for (const { item, stage } of unsent) {
       this.stats.failed += 1;
-      this.failedOut?.write({ item, stage, reason });
+      this.failedOut?.write({ item, stage, reason, location: this.locate(item) });
     }
     if (unsent.length === 0) return;
     const where = this.failedOut ? `; they are in ${this.failedOut.path}` : '; --failed-out would keep them';

@@ -231,7 +231,7 @@ export async function runIngest(
     }
     if (item.vector.length !== services.dimensions) {
       run.problem({
-        file: item.file,
+        file: run.displayFile(item.file),
         line: item.line,
         field: 'vector',
         reason: `vector has ${item.vector.length} dimensions, the collection takes ${services.dimensions}`,

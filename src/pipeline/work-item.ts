@@ -1,4 +1,3 @@
-import { formatLocation } from '../location.js';
 import type { EncodablePoint, PayloadValue } from '../qdrant/point-encoder.js';
 
 /**
@@ -54,15 +53,15 @@ class EncodedPoint implements EncodablePoint {
   }
 }
 
-/** Where an item came from, as errors print it: `docs/a.jsonl:12` or `docs/b.md`. */
-export function itemLocation(item: Pick<WorkItem, 'file' | 'line'>): string {
-  return formatLocation(item);
-}
-
 export type FailureStage = 'read' | 'embed' | 'upsert';
 
 export interface ItemFailure {
   item: WorkItem;
   stage: FailureStage;
   reason: string;
+}
+
+/** A failure as reported: with where the chunk came from, as the user names its file (`docs/a.jsonl:12`). */
+export interface ReportedFailure extends ItemFailure {
+  location: string;
 }

@@ -35,9 +35,7 @@ export function createIngestView(output: Output, requestedMode: string) {
       log(`${where}${field}: ${verdict}${problem.reason}`);
     },
     onFailure(failure) {
-      log(
-        `${formatLocation(failure.item)} chunk ${failure.item.chunkIndex}: ${failure.stage} failed: ${failure.reason}`,
-      );
+      log(`${failure.location} chunk ${failure.item.chunkIndex}: ${failure.stage} failed: ${failure.reason}`);
     },
     onPruned(source, docIds, dryRun) {
       // A dry run is asked which documents would go: name each. A real prune says how many.

@@ -3,7 +3,6 @@ import { createEmbedder } from '../../embed/create-embedder.js';
 import { ingestJob } from '../../pipeline/ingest-job.js';
 import { IngestStats } from '../../pipeline/stats.js';
 import { summarize } from '../../pipeline/summary.js';
-import { itemLocation } from '../../pipeline/work-item.js';
 import type { Qdrant } from '../../qdrant/client.js';
 import { formatProblem } from '../../sources/document.js';
 import { INGEST_STAGES, type IngestResult, type IngestStage } from '../result.js';
@@ -86,7 +85,7 @@ export async function runIngestScenario(
       },
       {
         onProblem: (problem) => events.warn(formatProblem(problem)),
-        onFailure: (failure) => events.warn(`${itemLocation(failure.item)}: ${failure.reason}`),
+        onFailure: (failure) => events.warn(`${failure.location}: ${failure.reason}`),
         onRetry: (service, event) => events.warn(`${service} retry ${event.attempt}: ${event.error.message}`),
       },
       stats,

@@ -91,7 +91,7 @@ async function planGroup(group: SourceDocument[], context: PlanContext): Promise
     }
     const conflict = ownedKeyConflict(read);
     if (conflict) {
-      run.problem(conflict);
+      run.problem({ ...conflict, file: run.displayFile(conflict.file) });
       continue;
     }
     const document = withOwnSource(read);
