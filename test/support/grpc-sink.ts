@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
+  CollectionOperationResponseSchema,
   CollectionStatus,
   Distance,
   GetCollectionInfoResponseSchema,
@@ -111,8 +112,16 @@ class UpsertScanner {
  * `dim`-sized Cosine vectors, and deletes are acknowledged, so the real CLI can upload into the sink.
  */
 function preflightAnswer(path: string | undefined, dim: number): Uint8Array | undefined {
-  if (path === '/qdrant.Points/Delete') {
-    // Ingest deletes chunks that documents no longer have; the sink holds none.
+  if (path === '/qdrant.Collections/Update') {
+    // Ingest records its model and sync markers in the collection's metadata.
+    return toBinary(
+      CollectionOperationResponseSchema,
+      create(CollectionOperationResponseSchema, { result: true, time: 0.0001 }),
+    );
+  }
+  if (path === '/qdrant.Points/Delete' || path === '/qdrant.Points/SetPayload') {
+    // Ingest deletes chunks that documents no longer have (the sink holds none) and ends with a
+    // `wait=true` payload update as its barrier.
     return toBinary(
       PointsOperationResponseSchema,
       create(PointsOperationResponseSchema, { result: { status: UpdateStatus.Acknowledged }, time: 0.0001 }),
