@@ -11,7 +11,7 @@ import { withRetry } from './retry.js';
 import { chunkStage } from './stages/chunk.js';
 import { discoverStage } from './stages/discover.js';
 import { EmbedStage } from './stages/embed.js';
-import { planStage } from './stages/plan.js';
+import { groupShare, planStage } from './stages/plan.js';
 import { pruneStage } from './stages/prune.js';
 import { readStage } from './stages/read.js';
 import { prepareStage, Reconciler } from './stages/reconcile.js';
@@ -122,7 +122,8 @@ export async function runIngest(
       model: () => modelOf(services, options, run),
       rewriteAll: options.reembed ?? false,
     });
-    for await (const group of prefetched(prepareStage(chunkStage(planned, run), reconciler))) {
+    const groups = prepareStage(chunkStage(planned, run), reconciler);
+    for await (const group of prefetched(groups, { weight: groupShare, budget: 1 })) {
       for (const chunked of group) {
         if (chunked.duplicateOf) {
           // The earlier occurrence must be settled first, so that this one is written last.

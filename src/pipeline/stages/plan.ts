@@ -40,6 +40,7 @@ export interface PlanContext {
 
 const defaultGroupDocuments = 1000;
 const defaultGroupBytes = 16 * 1024 * 1024;
+const firstGroupDocuments = 16;
 
 /**
  * Decides, for each document read, what the rest of the pipeline does with it, a group of
@@ -53,18 +54,31 @@ export async function* planStage(
 ): AsyncGenerator<PlannedDocument[]> {
   const maxDocuments = context.groupDocuments ?? defaultGroupDocuments;
   const maxBytes = context.groupBytes ?? defaultGroupBytes;
+  // The embedder waits for the first group: start small, then grow to the full size.
+  let limit = Math.min(firstGroupDocuments, maxDocuments);
   let group: SourceDocument[] = [];
   let bytes = 0;
   for await (const document of documents) {
     group.push(document);
     bytes += document.text.length;
-    if (group.length >= maxDocuments || bytes >= maxBytes) {
+    if (group.length >= limit || bytes >= maxBytes) {
       yield await planGroup(group, context);
       group = [];
       bytes = 0;
+      limit = Math.min(limit * 2, maxDocuments);
     }
   }
   if (group.length > 0) yield await planGroup(group, context);
+}
+
+/**
+ * What a group weighs against a full one (its documents or its text, whichever is nearer the
+ * limit): for reading ahead of the embedder by a bounded amount.
+ */
+export function groupShare(group: readonly PlannedDocument[]): number {
+  let bytes = 0;
+  for (const entry of group) bytes += entry.document.text.length;
+  return Math.max(group.length / defaultGroupDocuments, bytes / defaultGroupBytes);
 }
 
 async function planGroup(group: SourceDocument[], context: PlanContext): Promise<PlannedDocument[]> {
