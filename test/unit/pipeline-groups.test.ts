@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { DocumentLedger } from '../../src/pipeline/document-ledger.js';
 import { IngestRun } from '../../src/pipeline/ingest-run.js';
-import { chunkStage } from '../../src/pipeline/stages/chunk.js';
-import { groupShare, type PlannedDocument, planStage } from '../../src/pipeline/stages/plan.js';
+import { type ChunkedDocument, chunkStage } from '../../src/pipeline/stages/chunk.js';
+import {
+  groupShare,
+  type PlanContext,
+  type PlannedDocument,
+  planStage,
+} from '../../src/pipeline/stages/plan.js';
 import { IngestStats } from '../../src/pipeline/stats.js';
 import type { SourceDocument } from '../../src/sources/document.js';
 
@@ -21,7 +26,7 @@ async function* documents(count: number, text = 'some text'): AsyncGenerator<Sou
   }
 }
 
-function context(readManifests?: (ids: readonly string[]) => Promise<Map<never, never>>) {
+function context(readManifests?: PlanContext['readManifests']) {
   const run = new IngestRun(
     configSchema.parse({}),
     new IngestStats(),
@@ -101,8 +106,9 @@ describe('the chunk stage', () => {
     }, 0);
     const result = await first;
     clearInterval(ticker);
-    expect(result.value?.length).toBe(200);
-    expect(result.value?.every((entry) => entry.items.length > 1)).toBe(true);
+    const group: ChunkedDocument[] = result.done ? [] : result.value;
+    expect(group).toHaveLength(200);
+    expect(group.every((entry) => entry.items.length > 1)).toBe(true);
     expect(ranBetween).toBeGreaterThan(1);
   });
 });
