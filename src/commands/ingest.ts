@@ -3,7 +3,14 @@ import { ExitCode, ExitError, errorMessage, InterruptedError } from '../errors.j
 import { knownExtensions } from '../sources/registry.js';
 import { createContext } from './context.js';
 import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
-import { collectionFlag, nonNegativeInt, positiveInt, qdrantUrlFlag, teiUrlFlag } from './options.js';
+import {
+  collectionFlag,
+  nonNegativeInt,
+  positiveInt,
+  positiveIntOrAuto,
+  qdrantUrlFlag,
+  teiUrlFlag,
+} from './options.js';
 import { interruptOnSignals } from './signals.js';
 
 /** Every `ingest` flag, in help order. A flag with `config` overrides that setting. */
@@ -45,9 +52,9 @@ export const ingestFlags = {
     { config: 'ingest.minChunkTokens' },
   ),
   embedConcurrency: flag.parsed(
-    '--embed-concurrency <n>',
-    'TEI requests in flight (default: 4)',
-    positiveInt('--embed-concurrency'),
+    '--embed-concurrency <n|auto>',
+    "TEI requests in flight (default: auto, from TEI's queue time)",
+    positiveIntOrAuto('--embed-concurrency'),
     { config: 'tei.concurrency' },
   ),
   maxClientBatchSize: flag.parsed(

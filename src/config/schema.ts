@@ -40,8 +40,8 @@ const teiSchema = z.strictObject({
   urls: z.array(httpUrl).min(1).optional(),
   apiKey: z.string().min(1).optional(),
   timeoutMs: positiveInt.default(60_000),
-  /** Requests in flight to TEI. */
-  concurrency: positiveInt.default(4),
+  /** Requests in flight to TEI; `auto` follows TEI's queue time (from 4 up to what TEI admits). */
+  concurrency: z.union([positiveInt, z.literal('auto')]).default('auto'),
   maxRetries: nonNegativeInt.default(6),
   /** Override TEI's `/info` limits (`max_client_batch_size`, `max_batch_tokens`). */
   maxClientBatchSize: positiveInt.optional(),

@@ -77,10 +77,13 @@ export class TeiEmbedder implements Embedder {
     }
     this.upIndex = upIndex;
     const server = (answers[upIndex] as PromiseFulfilledResult<TeiInfo>).value;
+    const limits = batchLimitsFrom(server, this.settings);
     return {
       modelId: server.modelId,
-      limits: batchLimitsFrom(server, this.settings),
+      limits,
       maxInputTokens: server.maxInputLength,
+      // TEI takes one permit per input, so a request finding fewer free is refused whole (429).
+      maxInFlight: Math.floor(server.maxConcurrentRequests / limits.maxInputs) * this.endpoints.length,
       route: `TEI ${this.route}`,
     };
   }

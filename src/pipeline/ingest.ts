@@ -318,6 +318,7 @@ async function startEmbedding(
   const stage = new EmbedStage(services.embedder, {
     limits: info.limits,
     concurrency: config.tei.concurrency,
+    maxInFlight: info.maxInFlight,
     retry: run.retryPolicy(config.tei.maxRetries),
     dimensions: services.dimensions,
     stopRetries: run.signal,
@@ -338,6 +339,13 @@ async function startEmbedding(
       }
     },
     onRetry: (event) => run.retried('tei', event),
+    onStarved: (ms) => {
+      stats.embedWaitMs += ms;
+    },
+    onConcurrency: (limit) => {
+      stats.embedConcurrencyPeak = Math.max(stats.embedConcurrencyPeak, limit);
+    },
   });
+  stats.embedConcurrencyPeak = Math.max(stats.embedConcurrencyPeak, stage.concurrency);
   return { stage, info };
 }
