@@ -6,8 +6,11 @@
  *   (b) decode a TEI batch: JSON.parse of /embed floats vs base64 float32 from /v1/embeddings
  *   (c) `taboot ingest` (the built CLI) of a generated JSONL with precomputed base64 vectors into the sink
  *   (d) `taboot ingest` of generated text through the TEI test server into the sink
+ *   (e) the chunker alone
+ *   (f) the embedder's busy share at 40k and 400k tokens/s (scripts/perf/bench-embed-busy.ts)
  *
- * Prints a table, then one JSON line: stock_vps, fast_vps, ratio, ingest_vps, decode_ratio, peak_rss_mb.
+ * Prints a table, then one JSON line: stock_vps, fast_vps, ratio, ingest_vps, decode_ratio, peak_rss_mb,
+ * embed_busy_40k, embed_busy_400k (and the fields around them).
  * Flags: --count <n> for (a), --ingest-count <n> for (c), --tei-count <n> for (d).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,6 +26,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
 import { benchChunker } from './perf/bench-chunker.js';
 import { benchDecode } from './perf/bench-decode.js';
+import { perfEmbedBusy } from './perf/bench-embed-busy.js';
 import { benchUpsert } from './perf/bench-upsert.js';
 import { chunkWords } from './perf/fixtures.js';
 import { seededRandom } from './perf/measure.js';
@@ -129,6 +133,8 @@ try {
   );
 
   console.log(`(e) chunker on the bundled docs, one thread: ${JSON.stringify(await benchChunker())}`);
+  console.log('(f) how busy ingest keeps a GPU-like TEI (one batch at a time), copies of the bundled docs');
+  const embedBusy = await perfEmbedBusy((line) => console.log(line));
   console.log(
     JSON.stringify({
       stock_vps: Math.round(upsert.stock),
@@ -139,6 +145,7 @@ try {
       ingest_tei_vps: throughTei.mean_vps,
       decode_ratio: Number(decode.base64Ratio.toFixed(1)),
       peak_rss_mb: precomputed.peak_rss_mb,
+      ...embedBusy,
     }),
   );
 } finally {

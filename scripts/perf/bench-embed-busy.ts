@@ -9,14 +9,14 @@
  *   - `wall`: the run's wall time as taboot reports it (`wall_seconds`, discovery and the drain to
  *     Qdrant included).
  *
- * Run alone (after `npm run build`), it prints one JSON line:
+ * `npm run perf` runs `perfEmbedBusy`. Run alone (after `npm run build`), it prints one JSON line:
  *
  *   npx tsx scripts/perf/bench-embed-busy.ts --rate 400000 [--padded] [--copies 8]
- *       [--concurrency 4|auto] [--profile]
+ *       [--concurrency 4|auto] [--latency-ms 0] [--profile] [--profile-out taboot.cpuprofile]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,10 +33,17 @@ export interface EmbedBusyOptions {
   padded?: boolean;
   /** Copies of the bundled corpus under one root. Default 4. */
   copies?: number;
+  /**
+   * Added to every request after its batch ran (a network round trip, a busy tokenizer): time the
+   * GPU cannot fill unless more requests are in flight. Default 0.
+   */
+  latencyMs?: number;
   /** `--embed-concurrency`; the configured default when absent. */
   concurrency?: string;
   /** Record taboot's CPU profile and summarise its top self-time functions. */
   profile?: boolean;
+  /** Keep the profile at this path (open it in Chrome DevTools). */
+  profileOut?: string;
 }
 
 export interface EmbedBusyResult {
@@ -65,7 +72,14 @@ export interface EmbedBusyResult {
   embed_requests: number;
   /** taboot's `embed_wait_seconds`, where the summary has it. */
   embed_wait_seconds: number | null;
+  /**
+   * Requests TEI held as batches started (inputs in flight / 32), averaged over each tenth of the
+   * work window: the concurrency curve.
+   */
+  requests_at_tei: number[];
   stage_seconds: IngestSummary['stage_seconds'];
+  /** CPU time of this process during the run: the TEI stand-in's share of the cores. */
+  tei_cpu_seconds: number;
   profile?: ProfileSummary;
 }
 
@@ -79,15 +93,20 @@ export async function benchEmbedBusy(options: EmbedBusyOptions): Promise<EmbedBu
     cpSync(corpus, path.join(root, `copy-${copy}`), { recursive: true });
   let firstStart: number | undefined;
   let lastEnd = 0;
+  // Inputs TEI holds (queued or running) as each batch starts: how deep taboot keeps its queue.
+  const depth: Array<[ms: number, inputs: number]> = [];
   const tei = await startTeiServer({
     serviceRate: options.serviceRate,
     padded: options.padded ?? false,
     onBatch: (event) => {
       const now = performance.now();
-      if (event.phase === 'start') firstStart ??= now;
-      else lastEnd = now;
+      if (event.phase === 'start') {
+        firstStart ??= now;
+        depth.push([now, tei.stats.inFlightInputs]);
+      } else lastEnd = now;
     },
   });
+  tei.faults.latencyMs = options.latencyMs ?? 0;
   const sink = await startSink();
   try {
     const args = ['ingest', root, '--json', '--progress', 'none'];
@@ -101,7 +120,9 @@ export async function benchEmbedBusy(options: EmbedBusyOptions): Promise<EmbedBu
     if (options.profile) mkdirSync(profileDir);
     const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const spawnedAt = performance.now();
+    const cpuBefore = process.cpuUsage();
     const result = await runCli(args, { env, timeoutMs: 600_000, nodeArgs });
+    const cpu = process.cpuUsage(cpuBefore);
     const exitedAt = performance.now();
     if (result.code !== 0) throw new Error(`taboot ingest exited ${result.code}: ${result.stderr}`);
     const summary = JSON.parse(result.stdout) as IngestSummary & { embed_wait_seconds?: number };
@@ -127,14 +148,71 @@ export async function benchEmbedBusy(options: EmbedBusyOptions): Promise<EmbedBu
       batch_inputs: Number((backend.inputs / Math.max(1, backend.batches)).toFixed(1)),
       embed_requests: summary.embed_requests,
       embed_wait_seconds: summary.embed_wait_seconds ?? null,
+      requests_at_tei: tenths(depth, firstStart ?? 0, lastEnd).map((inputs) =>
+        Number((inputs / 32).toFixed(1)),
+      ),
       stage_seconds: summary.stage_seconds,
+      tei_cpu_seconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
       ...(options.profile ? { profile: summariseProfile(profileIn(profileDir)) } : {}),
+      ...(options.profile && options.profileOut ? keep(profileIn(profileDir), options.profileOut) : {}),
     };
   } finally {
     sink.child.kill('SIGTERM');
     await tei.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `npm run perf`'s share: the busy share at 40k tokens/s (an RTX 4070 running Qwen3-Embedding-0.6B)
+ * and 400k (a data-centre GPU), taboot's top self-time functions at 400k, and the padded/real token
+ * ratio with a padding backend. Prints its lines; returns the fields of perf's JSON line.
+ */
+export async function perfEmbedBusy(print: (line: string) => void): Promise<Record<string, unknown>> {
+  const slow = await benchEmbedBusy({ serviceRate: 40_000, copies: 2 });
+  const fast = await benchEmbedBusy({ serviceRate: 400_000, copies: 8, profile: true });
+  const padded = await benchEmbedBusy({ serviceRate: 400_000, copies: 8, padded: true });
+  const line = (name: string, run: EmbedBusyResult) =>
+    print(
+      `    ${name}: busy ${run.busy_window} of the work window, ${run.busy_wall} of the run ` +
+        `(${run.wall_seconds} s, first batch after ${run.first_batch_seconds} s), ${run.mean_vps} vec/s, ` +
+        `TEI left idle with chunks waiting ${run.embed_wait_seconds} s, requests at TEI by tenth ` +
+        `[${run.requests_at_tei.join(' ')}]`,
+    );
+  line('40k tokens/s', slow);
+  line('400k tokens/s', fast);
+  line('400k tokens/s, padded', padded);
+  print(`    padded/real tokens ${padded.padded_ratio}; taboot's top self time at 400k:`);
+  const top = fast.profile?.top ?? [];
+  for (const entry of top) print(`      ${(entry.share * 100).toFixed(1).padStart(5)}%  ${entry.fn}`);
+  return {
+    embed_busy_40k: slow.busy_window,
+    embed_busy_40k_run: slow.busy_wall,
+    embed_busy_400k: fast.busy_window,
+    embed_busy_400k_run: fast.busy_wall,
+    embed_busy_400k_padded: padded.busy_window,
+    embed_padded_ratio: padded.padded_ratio,
+    embed_wait_400k_s: fast.embed_wait_seconds,
+    embed_top5_400k: top.map((entry) => `${entry.fn} ${(entry.share * 100).toFixed(1)}%`),
+  };
+}
+
+function keep(profile: string, to: string): Record<string, never> {
+  copyFileSync(profile, to);
+  return {};
+}
+
+/** Mean of the samples in each tenth of [from, to]. */
+function tenths(samples: ReadonlyArray<readonly [number, number]>, from: number, to: number): number[] {
+  const sums = new Array<number>(10).fill(0);
+  const counts = new Array<number>(10).fill(0);
+  const span = Math.max(1e-9, to - from);
+  for (const [at, value] of samples) {
+    const slot = Math.min(9, Math.max(0, Math.floor(((at - from) / span) * 10)));
+    sums[slot]! += value;
+    counts[slot]! += 1;
+  }
+  return sums.map((sum, slot) => (counts[slot]! > 0 ? sum / counts[slot]! : 0));
 }
 
 async function startSink(): Promise<{ url: string; child: ChildProcess }> {
@@ -156,6 +234,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       copies: { type: 'string', default: '4' },
       concurrency: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'profile-out': { type: 'string' },
+      'latency-ms': { type: 'string', default: '0' },
     },
   });
   const result = await benchEmbedBusy({
@@ -163,7 +243,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     padded: values.padded,
     copies: Number(values.copies),
     concurrency: values.concurrency,
-    profile: values.profile,
+    latencyMs: Number(values['latency-ms']),
+    profile: values.profile || values['profile-out'] !== undefined,
+    profileOut: values['profile-out'],
   });
   console.log(JSON.stringify(result));
 }

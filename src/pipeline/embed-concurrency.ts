@@ -32,7 +32,8 @@ export const defaultHighQueueMs = 500;
  * RTX 4070 busy for a second, but a data-centre GPU empties the same queue ten times sooner.
  *
  * So, once per round (as many answers as the limit, all sent under it): while the median queue time
- * is below `lowQueueMs` and batches were waiting for a place, one more request goes in flight;
+ * is below `lowQueueMs` and batches were waiting for a place, one more request goes in flight (a
+ * quarter more while it is below a quarter of that: the queue is all but empty);
  * above `highQueueMs`, one fewer (never below `initial`), since more only adds waiting and holds
  * the server's permits from other clients. Without queue times (a server that does not report
  * them) the limit stays where it is. A 429 (the server's permits are all taken) halves the limit
@@ -81,7 +82,9 @@ export class AdaptiveConcurrency {
     const queueMs = median(this.queueTimes);
     const floor = Math.min(this.options.initial, this.ceiling);
     if (queueMs !== undefined && queueMs < this.lowQueueMs && this.backlog && this.current < this.ceiling) {
-      this.set(this.current + 1);
+      // Nearly empty: a quarter more, so that a fast GPU is reached in a few rounds; else one more.
+      const step = queueMs < this.lowQueueMs / 4 ? Math.ceil(this.current / 4) : 1;
+      this.set(Math.min(this.ceiling, this.current + step));
     } else if (queueMs !== undefined && queueMs > this.highQueueMs && this.current > floor) {
       this.set(this.current - 1);
     } else {

@@ -17,12 +17,23 @@ describe('AdaptiveConcurrency', () => {
       onChange: (limit) => changes.push(limit),
     });
     expect(controller.limit).toBe(4);
-    for (let i = 0; i < 3; i += 1) round(controller, 20);
+    for (let i = 0; i < 3; i += 1) round(controller, 60);
     expect(changes).toEqual([5, 6, 7]);
     // Enough queued now: it holds.
     round(controller, 150);
     round(controller, 300);
     expect(controller.limit).toBe(7);
+  });
+
+  it('raises by a quarter while the queue is all but empty, to reach a fast GPU in a few rounds', () => {
+    const changes: number[] = [];
+    const controller = new AdaptiveConcurrency({
+      initial: 4,
+      max: 64,
+      onChange: (limit) => changes.push(limit),
+    });
+    for (let i = 0; i < 5; i += 1) round(controller, 5);
+    expect(changes).toEqual([5, 7, 9, 12, 15]);
   });
 
   it('never raises when nothing waited for a place: the producer, not the limit, is short', () => {
@@ -34,7 +45,7 @@ describe('AdaptiveConcurrency', () => {
   it('decides on the median of a round, so one odd answer does not move it', () => {
     const controller = new AdaptiveConcurrency({ initial: 4, max: 16 });
     const tag = controller.round;
-    for (const queueMs of [900, 20, 30, 40]) controller.observe({ round: tag, queueMs, backlog: true });
+    for (const queueMs of [900, 40, 50, 60]) controller.observe({ round: tag, queueMs, backlog: true });
     expect(controller.limit).toBe(5);
   });
 
@@ -46,7 +57,7 @@ describe('AdaptiveConcurrency', () => {
 
   it('comes back down while the queue stays long, but not below where it started', () => {
     const controller = new AdaptiveConcurrency({ initial: 4, max: 16 });
-    for (let i = 0; i < 4; i += 1) round(controller, 10);
+    for (let i = 0; i < 4; i += 1) round(controller, 50);
     expect(controller.limit).toBe(8);
     for (let i = 0; i < 10; i += 1) round(controller, 2000);
     expect(controller.limit).toBe(4);
@@ -55,9 +66,9 @@ describe('AdaptiveConcurrency', () => {
   it('ignores answers to requests sent under an earlier limit', () => {
     const controller = new AdaptiveConcurrency({ initial: 2, max: 16 });
     const stale = controller.round;
-    round(controller, 10);
+    round(controller, 50);
     expect(controller.limit).toBe(3);
-    for (let i = 0; i < 10; i += 1) controller.observe({ round: stale, queueMs: 10, backlog: true });
+    for (let i = 0; i < 10; i += 1) controller.observe({ round: stale, queueMs: 50, backlog: true });
     expect(controller.limit).toBe(3);
   });
 
@@ -69,13 +80,13 @@ describe('AdaptiveConcurrency', () => {
 
   it('halves on a 429 once per round, below its floor if need be, and never climbs back to where it came', () => {
     const controller = new AdaptiveConcurrency({ initial: 4, max: 16 });
-    for (let i = 0; i < 6; i += 1) round(controller, 10);
+    for (let i = 0; i < 6; i += 1) round(controller, 50);
     expect(controller.limit).toBe(10);
     const tag = controller.round;
     controller.overloaded(tag);
     controller.overloaded(tag);
     expect(controller.limit).toBe(5);
-    for (let i = 0; i < 10; i += 1) round(controller, 10);
+    for (let i = 0; i < 10; i += 1) round(controller, 50);
     expect(controller.limit).toBe(9);
     controller.overloaded(controller.round);
     controller.overloaded(controller.round);

@@ -142,7 +142,7 @@ describe('EmbedStage', () => {
     expect(embed.concurrency).toBe(4);
     for (let i = 0; i < 400; i += 1) await embed.add(item(i));
     await embed.finish();
-    expect(limits).toEqual([5, 6, 7]);
+    expect(limits).toEqual([5, 7]);
     expect(embedder.maxInFlight).toBe(7);
   });
 
