@@ -146,6 +146,32 @@ describe('EmbedStage', () => {
     expect(embedder.maxInFlight).toBe(7);
   });
 
+  it('lets every request in flight listen on the cancel signal without a leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const cancel = new AbortController();
+    const embedder = new ScriptedEmbedder();
+    const listening = embedder.embed.bind(embedder);
+    // As undici does: one abort listener per request.
+    embedder.embed = (texts) => {
+      const listener = () => {};
+      cancel.signal.addEventListener('abort', listener);
+      return listening(texts).finally(() => cancel.signal.removeEventListener('abort', listener));
+    };
+    const embed = stage(embedder, { concurrency: 16, signal: cancel.signal, sortWindow: 1 });
+    for (let i = 0; i < 40; i += 1) await embed.add(item(i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(embedder.waiting).toHaveLength(16);
+    while (embedder.waiting.length > 0) {
+      embedder.waiting.shift()!.answer();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await embed.finish();
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
+  });
+
   it('with auto concurrency, halves the requests in flight when the server answers 429', async () => {
     const embedder = new ScriptedEmbedder({ queueMs: 300 });
     embedder.failures.push(

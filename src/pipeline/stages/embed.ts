@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { EmbedBatchLimits } from '../../embed/batch-limits.js';
 import { type Embedder, type EmbedResult, maxAutoConcurrency } from '../../embed/embedder.js';
 import { errorMessage, isRejectedInput, ServiceError, TabootError } from '../../errors.js';
@@ -75,6 +76,12 @@ export class EmbedStage {
     private readonly options: EmbedStageOptions,
   ) {
     const fixed = options.concurrency === 'auto' ? undefined : options.concurrency;
+    // Each request in flight and each retry's wait listens on these signals: past Node's default of
+    // 10 listeners it warns of a leak that is none.
+    const most = fixed ?? autoConcurrency.max;
+    for (const signal of new Set([options.signal, options.stopRetries])) {
+      if (signal) setMaxListeners(getMaxListeners(signal) + most, signal);
+    }
     this.adaptive =
       fixed === undefined
         ? new AdaptiveConcurrency({
