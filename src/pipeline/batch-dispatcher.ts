@@ -93,7 +93,7 @@ export class BatchDispatcher<T> {
     this.lastAddAt = performance.now();
     const full = this.batches.add(item, tokens, bytes);
     this.armLinger();
-    for (const batch of full) await this.dispatch(batch);
+    await this.dispatchAll(full);
   }
 
   /**
@@ -105,7 +105,7 @@ export class BatchDispatcher<T> {
     this.disarmLinger();
     const rest = this.batches.take();
     try {
-      for (const batch of rest) await this.dispatch(batch);
+      await this.dispatchAll(rest);
     } finally {
       await this.queue.onIdle();
     }
@@ -128,6 +128,18 @@ export class BatchDispatcher<T> {
   /** Items buffered plus batches queued or running. */
   get pending(): number {
     return this.batches.size + this.queue.size + this.queue.pending;
+  }
+
+  /** Dispatch each batch in turn; after a fatal error the ones not reached are kept as unsent too. */
+  private async dispatchAll(batches: T[][]): Promise<void> {
+    for (let index = 0; index < batches.length; index += 1) {
+      try {
+        await this.dispatch(batches[index]!);
+      } catch (error) {
+        for (const rest of batches.slice(index + 1)) this.unsent.push(...rest);
+        throw error;
+      }
+    }
   }
 
   private async dispatch(batch: T[]): Promise<void> {

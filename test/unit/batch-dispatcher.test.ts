@@ -170,6 +170,25 @@ describe('BatchDispatcher', () => {
     ]);
   });
 
+  it('after a fatal error, hands back every item of a sorted window, the batches it never reached too', async () => {
+    const sends: Array<(error: Error) => void> = [];
+    const dispatcher = new BatchDispatcher<number>(
+      limits(2),
+      1,
+      () => new Promise<void>((_, reject) => sends.push(reject)),
+      { sortWindow: 14 },
+    );
+    // One window: six batches go out one by one behind the single place, the seventh is kept.
+    const added = Promise.allSettled(Array.from({ length: 14 }, (_, i) => dispatcher.add(i, i, 0)));
+    for (let round = 0; round < 10; round += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sends.shift()?.(new Error('TEI is gone'));
+    }
+    expect((await added).some((outcome) => outcome.status === 'rejected')).toBe(true);
+    await expect(dispatcher.finish()).rejects.toThrow('TEI is gone');
+    expect(dispatcher.takeUnsent().sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => i));
+  });
+
   it('refuses a negative lingerMs with the usual message', () => {
     expect(() => new BatchDispatcher(limits(1), 1, async () => {}, { lingerMs: -1 })).toThrow(
       'Expected `lingerMs` to be a non-negative number, got `-1`',

@@ -33,7 +33,10 @@ export interface PlanContext {
   model: () => Promise<string>;
   /** `--reembed`: rewrite every document even when its fingerprint is unchanged. */
   rewriteAll: boolean;
-  /** Documents per manifest read, and the most text a group holds in memory. */
+  /**
+   * The most documents per manifest read (the first groups of a run are smaller), and the most
+   * text a group holds in memory.
+   */
   groupDocuments?: number;
   groupBytes?: number;
 }
