@@ -121,7 +121,8 @@ export async function benchEmbedBusy(options: EmbedBusyOptions): Promise<EmbedBu
     const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const spawnedAt = performance.now();
     const cpuBefore = process.cpuUsage();
-    const result = await runCli(args, { env, timeoutMs: 600_000, nodeArgs });
+    // From the scratch folder, so that no project config (taboot.config.json) sets the run up.
+    const result = await runCli(args, { env, cwd: dir, timeoutMs: 600_000, nodeArgs });
     const cpu = process.cpuUsage(cpuBefore);
     const exitedAt = performance.now();
     if (result.code !== 0) throw new Error(`taboot ingest exited ${result.code}: ${result.stderr}`);
