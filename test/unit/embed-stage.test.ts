@@ -131,19 +131,19 @@ describe('EmbedStage', () => {
     expect(out.map((entry) => entry.docId).sort()).toEqual(['doc-0', 'doc-1', 'doc-2', 'doc-3']);
   });
 
-  it('with auto concurrency, puts more requests in flight while the queue stays short, up to what the server admits', async () => {
+  it('with auto concurrency, puts more requests in flight while the queue stays short, up to three quarters of what the server admits', async () => {
     const embedder = new ScriptedEmbedder({ queueMs: 0 });
     const limits: number[] = [];
     const embed = stage(embedder, {
       concurrency: 'auto',
-      maxInFlight: 7,
+      maxInFlight: 12,
       onConcurrency: (limit) => limits.push(limit),
     });
     expect(embed.concurrency).toBe(4);
     for (let i = 0; i < 400; i += 1) await embed.add(item(i));
     await embed.finish();
-    expect(limits).toEqual([5, 7]);
-    expect(embedder.maxInFlight).toBe(7);
+    expect(limits).toEqual([5, 7, 9]);
+    expect(embedder.maxInFlight).toBe(9);
   });
 
   it('lets every request in flight listen on the cancel signal without a leak warning', async () => {

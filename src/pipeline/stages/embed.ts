@@ -13,8 +13,8 @@ export interface EmbedStageOptions {
   /** Requests in flight: a fixed number, or `auto` to follow the embedder's queue time. */
   concurrency: number | 'auto';
   /**
-   * The most requests in flight `auto` may reach: what the server admits before answering 429.
-   * Default `autoConcurrency.max`.
+   * What the server admits in flight before it answers 429; `auto` stays at three quarters of it.
+   * Default: unknown (`autoConcurrency.max` is the limit).
    */
   maxInFlight?: number;
   /**
@@ -51,6 +51,15 @@ export interface EmbedStageOptions {
 /** `auto`: where it starts (and the least queue time lowers it to), and the most it may reach. */
 export const autoConcurrency = { initial: 4, max: maxAutoConcurrency } as const;
 
+/**
+ * The most `auto` may reach: three quarters of what the server admits, so that other clients of the
+ * same TEI (searches) still find permits, within `autoConcurrency.max`.
+ */
+function autoCeiling(serverAdmits: number | undefined): number {
+  const share = serverAdmits === undefined ? autoConcurrency.max : Math.floor((serverAdmits * 3) / 4);
+  return Math.max(1, Math.min(autoConcurrency.max, share));
+}
+
 /** Requests per sort window. */
 const windowRequests = 8;
 
@@ -86,7 +95,7 @@ export class EmbedStage {
       fixed === undefined
         ? new AdaptiveConcurrency({
             initial: autoConcurrency.initial,
-            max: Math.max(1, Math.min(autoConcurrency.max, options.maxInFlight ?? autoConcurrency.max)),
+            max: autoCeiling(options.maxInFlight),
             onChange: (limit) => {
               this.dispatcher.concurrency = limit;
               options.onConcurrency?.(limit);
