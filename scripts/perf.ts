@@ -11,8 +11,10 @@
  *   (e) the chunker on the bundled docs, one thread: chunks/s and MB/s
  *   (f) sync: the bundled docs (4 copies) ingested twice through the test servers, TEI at 40k tokens/s;
  *       the second run, unchanged, as a share of the first, and the requests it made
+ *   (g) the embedder's busy share at 40k and 400k tokens/s (scripts/perf/bench-embed-busy.ts)
  *
- * Prints a table, then one JSON line: stock_vps, fast_vps, ratio, ingest_vps, decode_ratio, peak_rss_mb.
+ * Prints a table, then one JSON line: stock_vps, fast_vps, ratio, ingest_vps, decode_ratio, peak_rss_mb,
+ * embed_busy_40k, embed_busy_400k (and the fields around them).
  * Flags: --count <n> for (a), --ingest-count <n> for (c), --tei-count <n> for (d).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -28,6 +30,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { startTeiServer } from '../test/support/tei-server/index.js';
 import { benchChunker } from './perf/bench-chunker.js';
 import { benchDecode } from './perf/bench-decode.js';
+import { perfEmbedBusy } from './perf/bench-embed-busy.js';
 import { benchPrecomputed } from './perf/bench-precomputed.js';
 import { benchSync } from './perf/bench-sync.js';
 import { benchUpsert } from './perf/bench-upsert.js';
@@ -154,6 +157,8 @@ try {
     `    first ${sync.first_seconds} s, second ${sync.second_seconds} s (${(100 * sync.second_run_ratio).toFixed(1)}%), ` +
       `second run: ${sync.second_embed_requests} embed requests, ${sync.second_upserts} upserts`,
   );
+  console.log('(g) how busy ingest keeps a GPU-like TEI (one batch at a time), copies of the bundled docs');
+  const embedBusy = await perfEmbedBusy((line) => console.log(line));
   console.log(
     JSON.stringify({
       stock_vps: Math.round(upsert.stock),
@@ -176,6 +181,7 @@ try {
       sync_second_run_ratio: sync.second_run_ratio,
       sync_second_embed_requests: sync.second_embed_requests,
       sync_second_upserts: sync.second_upserts,
+      ...embedBusy,
     }),
   );
 } finally {

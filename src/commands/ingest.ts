@@ -3,7 +3,14 @@ import { knownExtensions } from '../sources/registry.js';
 import { createContext } from './context.js';
 import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
 import { runIngestJob } from './ingest-job-runner.js';
-import { collectionFlag, nonNegativeInt, positiveInt, qdrantUrlFlag, teiUrlFlag } from './options.js';
+import {
+  collectionFlag,
+  nonNegativeInt,
+  positiveInt,
+  positiveIntOrAuto,
+  qdrantUrlFlag,
+  teiUrlFlag,
+} from './options.js';
 
 /** Every `ingest` flag, in help order. A flag with `config` overrides that setting. */
 export const ingestFlags = {
@@ -50,9 +57,9 @@ export const ingestFlags = {
     { config: 'ingest.minChunkTokens' },
   ),
   embedConcurrency: flag.parsed(
-    '--embed-concurrency <n>',
-    'TEI requests in flight (default: 4)',
-    positiveInt('--embed-concurrency'),
+    '--embed-concurrency <n|auto>',
+    "TEI requests in flight (default: auto, from TEI's queue time)",
+    positiveIntOrAuto('--embed-concurrency'),
     { config: 'tei.concurrency' },
   ),
   maxClientBatchSize: flag.parsed(

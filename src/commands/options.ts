@@ -15,6 +15,21 @@ export function positiveInt(flag: string): (value: string) => number {
   };
 }
 
+/** A positive integer, or the word `auto`. */
+export function positiveIntOrAuto(flag: string): (value: string) => number | 'auto' {
+  const parse = positiveInt(flag);
+  return (value) => {
+    if (value.trim() === 'auto') return 'auto';
+    try {
+      return parse(value);
+    } catch {
+      throw new InvalidArgumentError(
+        `Expected \`${flag}\` to be a positive integer or \`auto\`, got \`${value}\``,
+      );
+    }
+  };
+}
+
 export function nonNegativeInt(flag: string): (value: string) => number {
   return (value) => {
     const parsed = Number(value);

@@ -53,8 +53,8 @@ const teiSchema = z
     /** The model to ask for (`model` of `/v1/embeddings`): required for `openai`, sent to TEI when set. */
     model: z.string().min(1).optional(),
     timeoutMs: positiveInt.default(60_000),
-    /** Requests in flight to the embedding server. */
-    concurrency: positiveInt.default(4),
+    /** Requests in flight to the embedding server; `auto` follows its queue time (from 4 up to what it admits). */
+    concurrency: z.union([positiveInt, z.literal('auto')]).default('auto'),
     maxRetries: nonNegativeInt.default(6),
     /** Inputs and tokens per request: override TEI's `/info`; for `openai`, 32 and 16384 unless set. */
     maxClientBatchSize: positiveInt.optional(),

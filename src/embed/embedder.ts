@@ -9,6 +9,12 @@ export interface EmbedResult {
   inferenceMs: number | undefined;
 }
 
+/**
+ * The most requests `tei.concurrency: auto` keeps in flight, and so the connections a client keeps
+ * open for it.
+ */
+export const maxAutoConcurrency = 64;
+
 /** What an embedding server is and takes, learned when it is first needed. */
 export interface EmbedderInfo {
   /** The model as the server names it (`Qwen/Qwen3-Embedding-0.6B`). */
@@ -17,6 +23,11 @@ export interface EmbedderInfo {
   limits: EmbedBatchLimits;
   /** Longest input in tokens; longer inputs are truncated by the server. */
   maxInputTokens: number;
+  /**
+   * Requests of `limits.maxInputs` inputs the server admits at once before it answers 429 (TEI:
+   * `max_concurrent_requests / max_client_batch_size`, over every endpoint), where it says.
+   */
+  maxInFlight?: number;
   /** One line for reports and `--debug`: the backend and route (`TEI /v1/embeddings`). */
   route: string;
 }

@@ -68,10 +68,13 @@ export class TeiEmbedder implements Embedder {
       this.warnings,
     );
     this.upIndex = index;
+    const limits = batchLimitsFrom(server, this.settings);
     return {
       modelId: server.modelId,
-      limits: batchLimitsFrom(server, this.settings),
+      limits,
       maxInputTokens: this.settings.maxInputTokens ?? server.maxInputLength,
+      // TEI takes one permit per input, so a request finding fewer free is refused whole (429).
+      maxInFlight: Math.floor(server.maxConcurrentRequests / limits.maxInputs) * this.endpoints.length,
       route: `TEI ${this.route}`,
     };
   }

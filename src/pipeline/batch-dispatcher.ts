@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { BatchBuilder, type BatchLimits } from './batch-builder.js';
+import { LengthSortedBatches } from './sorted-batches.js';
 
 export interface BatchDispatcherOptions {
   /**
@@ -7,9 +8,21 @@ export interface BatchDispatcherOptions {
    * free, in ms; then they go as a smaller batch. Default 200.
    */
   lingerMs?: number;
+  /**
+   * Sort each window of this many items by length before cutting them into batches
+   * (`LengthSortedBatches`); default: batches in arrival order.
+   */
+  sortWindow?: number;
 }
 
 const defaultLingerMs = 200;
+
+/** Items in, batches out: in arrival order, or sorted by length within a window. */
+interface Batches<T> {
+  readonly size: number;
+  add(item: T, tokens: number, bytes: number): T[][];
+  take(): T[][];
+}
 
 /**
  * Groups items into batches within `limits` and hands each full batch to `send`, with
@@ -25,7 +38,7 @@ const defaultLingerMs = 200;
  */
 export class BatchDispatcher<T> {
   private readonly queue: PQueue;
-  private readonly batches: BatchBuilder<T>;
+  private readonly batches: Batches<T>;
   private readonly lingerMs: number;
   private fatal: unknown;
   private unsent: T[] = [];
@@ -35,7 +48,7 @@ export class BatchDispatcher<T> {
 
   constructor(
     limits: BatchLimits,
-    private readonly concurrency: number,
+    concurrency: number,
     private readonly send: (batch: T[]) => Promise<void>,
     options: BatchDispatcherOptions = {},
   ) {
@@ -45,7 +58,31 @@ export class BatchDispatcher<T> {
     }
     this.lingerMs = lingerMs;
     this.queue = new PQueue({ concurrency });
-    this.batches = new BatchBuilder(limits);
+    this.batches =
+      options.sortWindow === undefined
+        ? inArrivalOrder(new BatchBuilder<T>(limits))
+        : new LengthSortedBatches<T>(limits, options.sortWindow);
+  }
+
+  /** Sends running at once, and batches queued behind them at most; may change between batches. */
+  get concurrency(): number {
+    return this.queue.concurrency;
+  }
+
+  set concurrency(value: number) {
+    // p-queue starts queued sends at once when this grows; a lingering batch may fit now too.
+    this.queue.concurrency = value;
+    this.flushIfLingering();
+  }
+
+  /** Items buffered plus batches queued: what waits for a send to start. */
+  get waiting(): number {
+    return this.batches.size + this.queue.size;
+  }
+
+  /** Batches waiting for a free place: more than zero means the concurrency holds them back. */
+  get backlog(): number {
+    return this.queue.size;
   }
 
   async add(item: T, tokens: number, bytes: number): Promise<void> {
@@ -56,7 +93,7 @@ export class BatchDispatcher<T> {
     this.lastAddAt = performance.now();
     const full = this.batches.add(item, tokens, bytes);
     this.armLinger();
-    if (full) await this.dispatch(full);
+    await this.dispatchAll(full);
   }
 
   /**
@@ -68,7 +105,7 @@ export class BatchDispatcher<T> {
     this.disarmLinger();
     const rest = this.batches.take();
     try {
-      if (rest.length > 0) await this.dispatch(rest);
+      await this.dispatchAll(rest);
     } finally {
       await this.queue.onIdle();
     }
@@ -83,7 +120,7 @@ export class BatchDispatcher<T> {
   /** Items not acknowledged because of the fatal error (empty when there was none). */
   takeUnsent(): T[] {
     this.disarmLinger();
-    const unsent = [...this.unsent, ...this.batches.take()];
+    const unsent = [...this.unsent, ...this.batches.take().flat()];
     this.unsent = [];
     return unsent;
   }
@@ -91,6 +128,18 @@ export class BatchDispatcher<T> {
   /** Items buffered plus batches queued or running. */
   get pending(): number {
     return this.batches.size + this.queue.size + this.queue.pending;
+  }
+
+  /** Dispatch each batch in turn; after a fatal error the ones not reached are kept as unsent too. */
+  private async dispatchAll(batches: T[][]): Promise<void> {
+    for (let index = 0; index < batches.length; index += 1) {
+      try {
+        await this.dispatch(batches[index]!);
+      } catch (error) {
+        for (const rest of batches.slice(index + 1)) this.unsent.push(...rest);
+        throw error;
+      }
+    }
   }
 
   private async dispatch(batch: T[]): Promise<void> {
@@ -152,12 +201,28 @@ export class BatchDispatcher<T> {
     // Only into a free slot: a partial batch must not queue behind full ones, it would only grow.
     if (this.queue.pending >= this.concurrency || this.queue.size > 0) return;
     this.disarmLinger();
-    this.enqueue(this.batches.take());
+    for (const batch of this.batches.take()) this.enqueue(batch);
   }
 
   private throwIfFailed(): void {
     if (this.fatal !== undefined) throw this.fatal;
   }
+}
+
+function inArrivalOrder<T>(builder: BatchBuilder<T>): Batches<T> {
+  return {
+    get size() {
+      return builder.size;
+    },
+    add: (item, tokens, bytes) => {
+      const full = builder.add(item, tokens, bytes);
+      return full ? [full] : [];
+    },
+    take: () => {
+      const rest = builder.take();
+      return rest.length > 0 ? [rest] : [];
+    },
+  };
 }
 
 /**

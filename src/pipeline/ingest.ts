@@ -13,7 +13,7 @@ import { withRetry } from './retry.js';
 import { chunkStage } from './stages/chunk.js';
 import { discoverStage } from './stages/discover.js';
 import { EmbedStage } from './stages/embed.js';
-import { planStage } from './stages/plan.js';
+import { groupShare, planStage } from './stages/plan.js';
 import { pruneStage } from './stages/prune.js';
 import { readStage } from './stages/read.js';
 import { prepareStage, Reconciler } from './stages/reconcile.js';
@@ -133,7 +133,8 @@ export async function runIngest(
       model: () => modelOf(services, options, run),
       rewriteAll: options.reembed ?? false,
     });
-    for await (const group of prefetched(prepareStage(chunkStage(planned, run), reconciler))) {
+    const groups = prepareStage(chunkStage(planned, run), reconciler);
+    for await (const group of prefetched(groups, { weight: groupShare, budget: 1 })) {
       for (const chunked of group) {
         if (chunked.duplicateOf) {
           // The earlier occurrence must be settled first, so that this one is written last.
@@ -339,6 +340,7 @@ async function startEmbedding(
   const stage = new EmbedStage(services.embedder, {
     limits: info.limits,
     concurrency: config.tei.concurrency,
+    maxInFlight: info.maxInFlight,
     retry: run.retryPolicy(config.tei.maxRetries),
     dimensions: services.dimensions,
     stopRetries: run.signal,
@@ -359,6 +361,13 @@ async function startEmbedding(
       }
     },
     onRetry: (event) => run.retried('tei', event),
+    onStarved: (ms) => {
+      stats.embedWaitMs += ms;
+    },
+    onConcurrency: (limit) => {
+      stats.embedConcurrencyPeak = Math.max(stats.embedConcurrencyPeak, limit);
+    },
   });
+  stats.embedConcurrencyPeak = Math.max(stats.embedConcurrencyPeak, stage.concurrency);
   return { stage, info };
 }

@@ -52,6 +52,13 @@ export class IngestStats {
   chunkMs = 0;
   embedMs = 0;
   upsertMs = 0;
+  /**
+   * Time chunks waited in the embed stage with no embedding request in flight, ms: the embedder had
+   * nothing of this run to work on although there was work, so taboot, not the embedder, set the pace.
+   */
+  embedWaitMs = 0;
+  /** The most embedding requests allowed in flight at once (`tei.concurrency: auto` raises it). */
+  embedConcurrencyPeak = 0;
   /** TEI's own queue and inference time, ms, summed over requests. */
   teiQueueMs = 0;
   teiInferenceMs = 0;

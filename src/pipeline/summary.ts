@@ -67,6 +67,11 @@ export interface IngestSummary {
     tei_queue: number | null;
     tei_inference: number | null;
   };
+  /**
+   * Seconds during which chunks were ready for the embedder and no embedding request was in
+   * flight: near 0, the embedder set the pace; large, taboot did (it could not feed it fast enough).
+   */
+  embed_wait_seconds: number;
   failed_out: { path: string; count: number } | undefined;
   /** The process's peak resident memory so far, MiB (bounded by batch sizes, not corpus size). */
   peak_rss_mb: number;
@@ -149,6 +154,7 @@ export function summarize(
       tei_queue: teiReported ? seconds(stats.teiQueueMs) : null,
       tei_inference: teiReported ? seconds(stats.teiInferenceMs) : null,
     },
+    embed_wait_seconds: seconds(stats.embedWaitMs),
     failed_out: context.failedOut,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };

@@ -43,7 +43,7 @@ export function renderIngestSummary(output: Output, summary: IngestSummary): voi
   if (summary.delete_requests > 0) busy.push(`delete ${seconds(stages.delete)}`);
   // Embed and upsert overlap their requests, so their busy time can exceed the wall time.
   rows.push(['busy time', `${busy.join(', ')} ${c.dim('(summed over requests in flight)')}`]);
-  if (!summary.dry_run) rows.push(['TEI time', describeTeiTime(stages)]);
+  if (!summary.dry_run) rows.push(['TEI time', describeTeiTime(summary)]);
   rows.push(['peak RSS', `${formatCount(summary.peak_rss_mb)} MiB`]);
   if (summary.reindex) rows.push(['alias', describeReindex(summary.reindex)]);
   if (summary.failed_out)
@@ -141,12 +141,18 @@ function describeRates(summary: IngestSummary): string {
   return `${mean}, ${formatCount(summary.peak_vps)} peak over ${window}`;
 }
 
-/** TEI's own queue and inference time, or `n/a` where TEI sent no timing headers (not 0). */
-function describeTeiTime(stages: IngestSummary['stage_seconds']): string {
+/**
+ * TEI's own queue and inference time, or `n/a` where TEI sent no timing headers (not 0); then how
+ * long it was left without work while chunks waited, which says whether TEI or taboot set the pace.
+ */
+function describeTeiTime(summary: IngestSummary): string {
+  const stages = summary.stage_seconds;
   const figure = (value: number | null) => (value === null ? 'n/a' : seconds(value));
   const note =
     stages.tei_queue === null && stages.tei_inference === null ? ' (not reported by the embedder)' : '';
-  return `queue ${figure(stages.tei_queue)}, inference ${figure(stages.tei_inference)}${note}`;
+  const idle =
+    summary.embedded > 0 ? `; left idle ${seconds(summary.embed_wait_seconds)} with chunks waiting` : '';
+  return `queue ${figure(stages.tei_queue)}, inference ${figure(stages.tei_inference)}${note}${idle}`;
 }
 
 function seconds(value: number): string {

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Distance, QdrantClient, type Value } from '@qdrant/js-client-grpc';
+import { Distance, FieldType, QdrantClient, type Value } from '@qdrant/js-client-grpc';
 import { expect } from 'vitest';
 import type { IngestSummary } from '../../src/pipeline/summary.js';
 import type { Json, QdrantTestServer } from './qdrant-server/index.js';
@@ -77,16 +77,26 @@ function officialClient(url: string): QdrantClient {
 }
 
 /**
- * A bare collection (1024-dim Cosine vectors, no payload index) made with the official client:
- * for tests that need many collections and none of `taboot collection create`'s settings.
+ * A plain collection (1024-dim Cosine vectors and the payload indexes sync filters by) made with the
+ * official client: for tests that need many collections and none of `taboot collection create`'s
+ * other settings.
  */
 export async function createBareCollection(url: string, collection: string): Promise<void> {
-  await officialClient(url)
-    .api('collections')
-    .create({
-      collectionName: collection,
-      vectorsConfig: { config: { case: 'params', value: { size: 1024n, distance: Distance.Cosine } } },
-    });
+  const client = officialClient(url);
+  await client.api('collections').create({
+    collectionName: collection,
+    vectorsConfig: { config: { case: 'params', value: { size: 1024n, distance: Distance.Cosine } } },
+  });
+  // The payload indexes sync filters by (without them ingest warns, rightly, on every run).
+  for (const [fieldName, fieldType] of [
+    ['doc_id', FieldType.FieldTypeKeyword],
+    ['source', FieldType.FieldTypeKeyword],
+    ['chunk_index', FieldType.FieldTypeInteger],
+  ] as const) {
+    await client
+      .api('points')
+      .createFieldIndex({ collectionName: collection, fieldName, fieldType, wait: true });
+  }
 }
 
 /** Every point's payload as JSON, read with the official client (so a real Qdrant works too). */

@@ -24,6 +24,8 @@ export function runCli(
     onSpawn?: (pid: number) => void;
     /** Run as this user (the caller must be root), e.g. to meet permissions root reads through. */
     user?: { uid: number; gid: number };
+    /** Options for node itself, before the script (`--cpu-prof`, which NODE_OPTIONS refuses). */
+    nodeArgs?: readonly string[];
   } = {},
 ): Promise<CliResult> {
   const env: Record<string, string> = {};
@@ -34,7 +36,7 @@ export function runCli(
   Object.assign(env, { NO_COLOR: '1' }, options.env);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), binPath, ...args], {
       cwd: options.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

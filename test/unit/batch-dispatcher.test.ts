@@ -101,6 +101,94 @@ describe('BatchDispatcher', () => {
     expect(dispatcher.pending).toBe(0);
   });
 
+  it('with lingerMs 0, sends what a burst left behind as soon as the burst ends and a slot is free', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const sink = manualSend();
+    const dispatcher = new BatchDispatcher(limits(4), 2, sink.send, { lingerMs: 0 });
+    for (let i = 0; i < 6; i += 1) await dispatcher.add(i, 0, 0);
+    // Adds that follow each other without a turn of the event loop fill batches: no flush between.
+    expect(sink.sends.map((s) => s.batch)).toEqual([[0, 1, 2, 3]]);
+    await settle();
+    expect(sink.sends.map((s) => s.batch)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5],
+    ]);
+    for (const send of sink.sends) send.done();
+    await dispatcher.finish();
+  });
+
+  it('starts more sends at once when its concurrency is raised, and fewer after it is lowered', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const sink = manualSend();
+    const dispatcher = new BatchDispatcher(limits(1), 1, sink.send);
+    const adding = (async () => {
+      for (let i = 0; i < 8; i += 1) await dispatcher.add(i, 0, 0);
+    })();
+    await settle();
+    expect(sink.running).toBe(1);
+    expect(dispatcher.backlog).toBe(1);
+    dispatcher.concurrency = 3;
+    await settle();
+    expect(sink.running).toBe(3);
+    dispatcher.concurrency = 1;
+    for (let round = 0; round < 3; round += 1) {
+      sink.sends.shift()?.done();
+      await settle();
+    }
+    expect(sink.running).toBe(1);
+    for (let round = 0; round < 20; round += 1) {
+      sink.sends.shift()?.done();
+      await settle();
+    }
+    await adding;
+    const finished = dispatcher.finish();
+    for (let round = 0; round < 5; round += 1) {
+      sink.sends.shift()?.done();
+      await settle();
+    }
+    await finished;
+    expect(sink.maxRunning).toBe(3);
+    expect(dispatcher.pending).toBe(0);
+  });
+
+  it('with a sort window, sends batches of similar length and keeps every item', async () => {
+    const sent: number[][] = [];
+    const dispatcher = new BatchDispatcher(
+      limits(2),
+      4,
+      async (batch: number[]) => {
+        sent.push(batch);
+      },
+      { sortWindow: 4 },
+    );
+    for (const tokens of [90, 10, 80, 20, 70, 30]) await dispatcher.add(tokens, tokens, 0);
+    await dispatcher.finish();
+    expect(sent).toEqual([
+      [10, 20],
+      [90, 80],
+      [70, 30],
+    ]);
+  });
+
+  it('after a fatal error, hands back every item of a sorted window, the batches it never reached too', async () => {
+    const sends: Array<(error: Error) => void> = [];
+    const dispatcher = new BatchDispatcher<number>(
+      limits(2),
+      1,
+      () => new Promise<void>((_, reject) => sends.push(reject)),
+      { sortWindow: 14 },
+    );
+    // One window: six batches go out one by one behind the single place, the seventh is kept.
+    const added = Promise.allSettled(Array.from({ length: 14 }, (_, i) => dispatcher.add(i, i, 0)));
+    for (let round = 0; round < 10; round += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sends.shift()?.(new Error('TEI is gone'));
+    }
+    expect((await added).some((outcome) => outcome.status === 'rejected')).toBe(true);
+    await expect(dispatcher.finish()).rejects.toThrow('TEI is gone');
+    expect(dispatcher.takeUnsent().sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => i));
+  });
+
   it('refuses a negative lingerMs with the usual message', () => {
     expect(() => new BatchDispatcher(limits(1), 1, async () => {}, { lingerMs: -1 })).toThrow(
       'Expected `lingerMs` to be a non-negative number, got `-1`',

@@ -147,6 +147,7 @@ const ingestRows: Row[] = [
   ['ingest', ['docs', '--chunk-overlap', '0'], { 'config.ingest.chunkOverlap': 0 }],
   ['ingest', ['docs', '--min-chunk-tokens', '32'], { 'config.ingest.minChunkTokens': 32 }],
   ['ingest', ['docs', '--embed-concurrency', '8'], { 'config.tei.concurrency': 8 }],
+  ['ingest', ['docs', '--embed-concurrency', 'auto'], { 'config.tei.concurrency': 'auto' }],
   ['ingest', ['docs', '--max-client-batch-size', '16'], { 'config.tei.maxClientBatchSize': 16 }],
   ['ingest', ['docs', '--max-batch-tokens', '4096'], { 'config.tei.maxBatchTokens': 4096 }],
   ['ingest', ['docs', '--batch-size', '100'], { 'config.ingest.batchSize': 100 }],
@@ -406,7 +407,7 @@ const benchRows: Row[] = [
   [
     'bench all',
     ['--concurrency', '3', '--embed-concurrency', '5,6'],
-    { 'plan.search.concurrency': [3], 'plan.embed.concurrency': [5, 6], 'config.tei.concurrency': 4 },
+    { 'plan.search.concurrency': [3], 'plan.embed.concurrency': [5, 6], 'config.tei.concurrency': 'auto' },
   ],
   ['bench all', ['--embed-batch-size', '4'], { 'plan.embed.batchSize': 4 }],
   ['bench all', ['--tei-url', 'http://t:8080'], { 'config.tei.url': 'http://t:8080' }],
@@ -536,6 +537,11 @@ describe('flags the parser refuses, exit 2 and nothing called', () => {
   it.each([
     ['ingest', ['docs', '--batch-size', '0'], 'Expected `--batch-size` to be a positive integer, got `0`'],
     ['ingest', ['docs', '--chunk-overlap', '-1'], 'Expected `--chunk-overlap` to be a non-negative integer'],
+    [
+      'ingest',
+      ['docs', '--embed-concurrency', 'max'],
+      'Expected `--embed-concurrency` to be a positive integer or `auto`, got `max`',
+    ],
     ['ingest', ['docs', '--progress', 'fancy'], "argument 'fancy' is invalid"],
     ['ingest', ['docs', '--on-error', 'ignore'], "argument 'ignore' is invalid"],
     ['ingest', [], "missing required argument 'path'"],

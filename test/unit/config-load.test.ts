@@ -129,6 +129,15 @@ describe('loadConfig', () => {
     expect(error.exitCode).toBe(2);
   });
 
+  it('takes tei.concurrency as a number or auto (the default), and names it when it is neither', async () => {
+    expect((await loadConfig({ cwd: projectWith({}), env: {} })).config.tei.concurrency).toBe('auto');
+    const fixed = projectWith({ 'taboot.config.json': '{"tei": {"concurrency": 8}}' });
+    expect((await loadConfig({ cwd: fixed, env: {} })).config.tei.concurrency).toBe(8);
+    const wrong = projectWith({ 'taboot.config.json': '{"tei": {"concurrency": "fast"}}' });
+    const error = await configError(loadConfig({ cwd: wrong, env: {} }));
+    expect(error.problems.some((line) => line.startsWith('tei.concurrency: '))).toBe(true);
+  });
+
   it('reports one line per problem, each naming its path', async () => {
     const dir = projectWith({
       'taboot.config.json': JSON.stringify({

@@ -381,7 +381,7 @@ describe('sync', () => {
     const pruned = await ingest(qdrant, { prune: true });
     expect(pruned.outcome.fatal).toBeUndefined();
     expect([...qdrant.points.values()].some((point) => point.payload.doc_id === 'lost.md')).toBe(false);
-    expect(qdrant.metadata['taboot.sync.' + dir.split('/').pop()]).toMatchObject({ state: 'clean' });
+    expect(qdrant.metadata[`taboot.sync.${dir.split('/').pop()}`]).toMatchObject({ state: 'clean' });
     expect(qdrant.snapshot()).toEqual(await cleanSnapshot());
   });
 

@@ -70,6 +70,7 @@ const summary: IngestSummary = {
     tei_queue: 61.2,
     tei_inference: 88.7,
   },
+  embed_wait_seconds: 1.2,
   failed_out: undefined,
   peak_rss_mb: 84,
 };
@@ -90,7 +91,7 @@ describe('the ingest summary', () => {
         '  retries    4',
         '  wall time  47.2 s',
         '  busy time  read 420 ms, chunk 900 ms, embed 2m 32s, upsert 8.5 s (summed over requests in flight)',
-        '  TEI time   queue 1m 01s, inference 1m 28s',
+        '  TEI time   queue 1m 01s, inference 1m 28s; left idle 1.2 s with chunks waiting',
         '  peak RSS   84 MiB',
         '',
       ].join('\n'),
@@ -116,7 +117,9 @@ describe('the ingest summary', () => {
     };
     const lines = render(short).split('\n');
     expect(lines).toContain('  vec/s      2,000 mean (too short a run for a peak over 5 s)');
-    expect(lines).toContain('  TEI time   queue n/a, inference n/a (not reported by the embedder)');
+    expect(lines).toContain(
+      '  TEI time   queue n/a, inference n/a (not reported by the embedder); left idle 1.2 s with chunks waiting',
+    );
     expect(lines).toContain(
       '  busy time  read 100 ms, chunk 200 ms, embed 3.1 s, upsert 2.6 s (summed over requests in flight)',
     );

@@ -122,7 +122,7 @@ export async function runIngestScenario(
   const shares = bottleneckShares(seconds, {
     read: 1,
     chunk: 1,
-    embed: config.tei.concurrency,
+    embed: config.tei.concurrency === 'auto' ? stats.embedConcurrencyPeak : config.tei.concurrency,
     upsert: config.ingest.parallel,
   });
   const stages = {} as IngestResult['stages'];

@@ -8,6 +8,9 @@ import { precomputedItem } from '../precomputed/prepared.js';
 import type { WorkItem } from '../work-item.js';
 import type { PlannedDocument } from './plan.js';
 
+/** The longest the chunker runs before letting other work in, ms. */
+const sliceMs = 10;
+
 /** A planned document and the chunks it will be written as. */
 export interface ChunkedDocument extends PlannedDocument {
   items: WorkItem[];
@@ -24,11 +27,17 @@ export async function* chunkStage(
 ): AsyncGenerator<ChunkedDocument[]> {
   const { stats } = run;
   for await (const group of groups) {
-    const started = performance.now();
-    const chunked = group.map((plan) => ({
-      ...plan,
-      items: plan.action === 'skip' ? [] : workItemsFor(plan, run.chunking),
-    }));
+    const chunked: ChunkedDocument[] = [];
+    let started = performance.now();
+    for (const plan of group) {
+      chunked.push({ ...plan, items: plan.action === 'skip' ? [] : workItemsFor(plan, run.chunking) });
+      // A group takes the chunker a while: let the embedder's answers in, so its queue never drains.
+      if (performance.now() - started >= sliceMs) {
+        stats.chunkMs += performance.now() - started;
+        await new Promise((resolve) => setImmediate(resolve));
+        started = performance.now();
+      }
+    }
     stats.chunkMs += performance.now() - started;
     yield chunked;
   }

@@ -34,13 +34,17 @@ export interface PlanContext {
   model: () => Promise<string>;
   /** `--reembed`: rewrite every document even when its fingerprint is unchanged. */
   rewriteAll: boolean;
-  /** Documents per manifest read, and the most text a group holds in memory. */
+  /**
+   * The most documents per manifest read (the first groups of a run are smaller), and the most
+   * text a group holds in memory.
+   */
   groupDocuments?: number;
   groupBytes?: number;
 }
 
 const defaultGroupDocuments = 1000;
 const defaultGroupBytes = 16 * 1024 * 1024;
+const firstGroupDocuments = 16;
 
 /**
  * Decides, for each document read, what the rest of the pipeline does with it, a group of
@@ -54,18 +58,31 @@ export async function* planStage(
 ): AsyncGenerator<PlannedDocument[]> {
   const maxDocuments = context.groupDocuments ?? defaultGroupDocuments;
   const maxBytes = context.groupBytes ?? defaultGroupBytes;
+  // The embedder waits for the first group: start small, then grow to the full size.
+  let limit = Math.min(firstGroupDocuments, maxDocuments);
   let group: SourceDocument[] = [];
   let bytes = 0;
   for await (const document of documents) {
     group.push(document);
     bytes += document.text.length;
-    if (group.length >= maxDocuments || bytes >= maxBytes) {
+    if (group.length >= limit || bytes >= maxBytes) {
       yield await planGroup(group, context);
       group = [];
       bytes = 0;
+      limit = Math.min(limit * 2, maxDocuments);
     }
   }
   if (group.length > 0) yield await planGroup(group, context);
+}
+
+/**
+ * What a group weighs against a full one (its documents or its text, whichever is nearer the
+ * limit): for reading ahead of the embedder by a bounded amount.
+ */
+export function groupShare(group: readonly PlannedDocument[]): number {
+  let bytes = 0;
+  for (const entry of group) bytes += entry.document.text.length;
+  return Math.max(group.length / defaultGroupDocuments, bytes / defaultGroupBytes);
 }
 
 async function planGroup(group: SourceDocument[], context: PlanContext): Promise<PlannedDocument[]> {
