@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { filterSyntaxHelp } from '../qdrant/filter-syntax.js';
 import { createContext } from './context.js';
 import { addFlags, flag, flagOverrides, readFlags } from './flags.js';
 import { collectionFlag, positiveInt, positiveNumber, qdrantUrlFlag, teiUrlFlag } from './options.js';
@@ -57,14 +58,6 @@ export const searchFlags = {
 
 // The filter syntax lives with the parser; kept in sync by a test rather than imported, so that
 // `taboot --help` does not load protobuf schemas.
-const filterHelp = `
-Filters (--filter, repeatable, ANDed):
-  field=value          equals (matches inside arrays: tags=python)
-  field=a,b            any of
-  field!=value         not equal (points without the field are kept)
-  field>=2024-01-01    range: > >= < <=; dates become Unix seconds (UTC)
-  field~"some words"   full-text match (needs a text payload index)
-  Quote values that contain , = or spaces: title="a, b".`;
 
 export function registerSearchCommand(program: Command): void {
   const search = program
@@ -74,7 +67,8 @@ export function registerSearchCommand(program: Command): void {
   addFlags(search, searchFlags);
   search.addHelpText(
     'after',
-    `${filterHelp}
+    `
+${filterSyntaxHelp}
 
 Examples:
   $ taboot search "how do I configure scrape intervals"

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
-import { ServiceError, type ServiceName } from '../errors.js';
+import { errorMessage, ServiceError, type ServiceName } from '../errors.js';
 
 /**
  * One HTTP exchange with an embedding server through undici's keep-alive pool, with its error
@@ -243,7 +243,7 @@ function networkError(protocol: ServerProtocol, baseUrl: string, path: string, e
     ? `cannot connect (${code})`
     : timeout
       ? 'timed out'
-      : `${path} failed: ${(error as Error).message}`;
+      : `${path} failed: ${errorMessage(error)}`;
   return new ServiceError(protocol.service, baseUrl, what, {
     code: timeout ? 'TIMEOUT' : 'CONNECTION',
     retryable: true,

@@ -91,7 +91,13 @@ export async function getCollection(qdrant: Qdrant, name: string) {
     .catch((error: unknown) => {
       throw withMissingCollectionHint(error, name);
     });
-  if (!response.result) throw new Error(`Qdrant returned no info for collection ${name}`);
+  if (!response.result) {
+    throw new ServiceError(
+      'qdrant',
+      qdrant.url,
+      `get collection ${name}: the answer held no collection info`,
+    );
+  }
   return response.result;
 }
 

@@ -44,15 +44,6 @@ import { UsageError } from '../errors.js';
  * `<=2024-01-31` and `>2024-01-31` compare with the end of that day, `>=` and `<` with its start.
  * On a field with a `datetime` index, ranges are datetime ranges (numbers read as Unix seconds).
  */
-export const filterSyntaxHelp = `Filter expressions (--filter, repeatable, ANDed):
-  field=value        equals (an array field matches when it contains the value)
-  field=a,b          any of
-  field!=value       none of (also field!=a,b); points without the field are kept
-  field>=value       range: also >, <, <=; numbers, dates (2024-01-01, the whole UTC day)
-                     or ISO datetimes (2024-01-01T12:00:00Z), compared as Unix seconds
-  field~text         full-text match (needs a text index on the field)
-Quote values with double quotes to include commas, = or spaces: title~"health check".`;
-
 /** A payload index as the collection config or `CollectionSpec` describes it. */
 export type PayloadIndexSetting = string | { readonly type: string };
 

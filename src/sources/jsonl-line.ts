@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { errorMessage } from '../errors.js';
 import {
   computeDocHash,
   emptyIfBlank,
@@ -53,7 +54,7 @@ export function parseJsonlLine(bytes: Buffer, context: JsonlLineContext): ReadEv
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    problem(`invalid JSON: ${(error as Error).message}`, 'error');
+    problem(`invalid JSON: ${errorMessage(error)}`, 'error');
     return events;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -1,4 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
+import { errorMessage } from '../errors.js';
 import type { DiscoveredFile } from './discovered-file.js';
 import { sourceNameFor } from './discovered-file.js';
 import { displayPath, problemEvent, type ReadEvent } from './document.js';
@@ -94,7 +95,7 @@ export async function* readJsonlSegments(
       },
     );
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
     yield { kind: 'problem', reason: `cannot read: ${code}; skipped` };
   } finally {
     await handle?.close();

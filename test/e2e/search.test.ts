@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filterSyntaxHelp } from '../../src/qdrant/filters.js';
+import { filterSyntaxHelp } from '../../src/qdrant/filter-syntax.js';
 import { runCli } from '../support/run-cli.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
 import { startTeiServer, type TeiTestServer } from '../support/tei-server/index.js';
@@ -140,8 +140,7 @@ describe('taboot search (built binary, test servers)', () => {
 
   it('documents in --help the filter syntax the parser accepts', async () => {
     const help = await runCli(['search', '--help'], { cwd });
-    for (const operator of ['field=value', 'field!=value', 'field>=', 'field~'])
-      expect(help.stdout).toContain(operator);
-    for (const operator of ['!=', '>=', '~']) expect(filterSyntaxHelp).toContain(operator);
+    // The very text the parser's tests hold to the syntax, every line of it.
+    for (const line of filterSyntaxHelp.split('\n')) expect(help.stdout).toContain(line);
   });
 });

@@ -2,7 +2,8 @@ import { toJson } from '@bufbuild/protobuf';
 import { FilterSchema } from '@qdrant/js-client-grpc';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from '../../src/errors.js';
-import { filterSyntaxHelp, parseFilters } from '../../src/qdrant/filters.js';
+import { filterSyntaxHelp } from '../../src/qdrant/filter-syntax.js';
+import { parseFilters } from '../../src/qdrant/filters.js';
 
 const payloadIndexes = {
   source: 'keyword',
