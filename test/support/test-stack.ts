@@ -17,8 +17,8 @@ const usage = `usage: npm run test-stack -- [--qdrant-port <p>] [--tei-port <p>]
        [--reranker overlap|reverse]
        [--tei-service-rate <tokens/s>] [--tei-padded] [--tei-max-batch-requests <n>]
        [--tei-flavor tei|openai]
-Ports default to 0 (any free port). --apply-delay-ms makes wait=false writes visible only that
-many ms later (or at the next wait=true write), as on a loaded Qdrant; --qdrant-rest-port serves
+Ports default to 0 (any free port). wait=false writes become visible only --apply-delay-ms later
+(default 1000; or at the next wait=true write), as on a loaded Qdrant; --qdrant-rest-port serves
 Qdrant's REST /telemetry (gRPC call counts) there. --tei-service-rate makes TEI run one batch at a
 time for tokens / rate seconds (rows x longest row with --tei-padded); /metrics then reports
 te_backend_busy_seconds. --tei-flavor openai serves /v1/embeddings and /v1/models only.`;
