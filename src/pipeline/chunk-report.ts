@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { type ChunkDistribution, ChunkStats, chunkRecord } from '../chunking/chunk-stats.js';
 import type { ChunkFormat } from '../chunking/markdown-chunker.js';
 import { UsageError } from '../errors.js';
 import { payloadKeys } from '../qdrant/payload-keys.js';
+import { JsonlOutput } from './jsonl-output.js';
 import type { WorkItem } from './work-item.js';
 
 /**
@@ -13,32 +12,19 @@ import type { WorkItem } from './work-item.js';
  */
 export class ChunkReport {
   private readonly stats: ChunkStats;
-  private stream: WriteStream | undefined;
-  private streamError: Error | undefined;
+  private readonly output: JsonlOutput | undefined;
 
   constructor(
     chunking: { chunkTokens: number; minChunkTokens: number },
     private readonly path: string | undefined,
   ) {
     this.stats = new ChunkStats(chunking);
-    if (path === undefined) return;
-    let fd: number;
-    try {
-      fd = openSync(path, 'w');
-    } catch (error) {
-      throw new UsageError(
-        `--chunks-out ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? error})`,
-      );
-    }
-    this.stream = createWriteStream('', { fd });
-    this.stream.on('error', (error) => {
-      this.streamError ??= error;
-    });
+    if (path !== undefined) this.output = new JsonlOutput('--chunks-out', path);
   }
 
   add(item: WorkItem, format: ChunkFormat): void {
     this.stats.add({ text: item.text, estimatedTokens: item.estimatedTokens }, format);
-    if (!this.stream) return;
+    if (!this.output) return;
     const section = String(item.payload[payloadKeys.section] ?? '');
     const record = chunkRecord(item.pointId, item.docId, {
       chunkIndex: item.chunkIndex,
@@ -46,7 +32,7 @@ export class ChunkReport {
       estimatedTokens: item.estimatedTokens,
       text: item.text,
     });
-    this.stream.write(`${JSON.stringify(record)}\n`);
+    this.output.write(record);
   }
 
   distribution(): ChunkDistribution {
@@ -54,10 +40,7 @@ export class ChunkReport {
   }
 
   async close(): Promise<void> {
-    if (!this.stream) return;
-    this.stream.end();
-    await once(this.stream, 'close').catch(() => {});
-    if (this.streamError)
-      throw new UsageError(`--chunks-out ${this.path}: write failed (${this.streamError.message})`);
+    const error = await this.output?.close();
+    if (error) throw new UsageError(`--chunks-out ${this.path}: write failed (${error.message})`);
   }
 }

@@ -1,9 +1,9 @@
-import { once } from 'node:events';
-import { createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TabootError, UsageError } from '../errors.js';
 import type { PayloadValue } from '../qdrant/point-encoder.js';
 import type { SourceDocument } from '../sources/document.js';
+import { JsonlOutput } from './jsonl-output.js';
 import type { ReportedFailure } from './work-item.js';
 
 /**
@@ -13,9 +13,8 @@ import type { ReportedFailure } from './work-item.js';
  * says why it failed under `failure`.
  */
 export class FailedChunkWriter {
-  private readonly stream: WriteStream;
+  private readonly output: JsonlOutput;
   private readonly partialPath: string;
-  private streamError: Error | undefined;
   count = 0;
 
   /**
@@ -33,18 +32,7 @@ export class FailedChunkWriter {
       throw new UsageError(`--failed-out ${path} is one of the files being ingested; write it elsewhere`);
     }
     this.partialPath = `${target}.partial`;
-    let fd: number;
-    try {
-      fd = openSync(this.partialPath, 'w');
-    } catch (error) {
-      throw new UsageError(
-        `--failed-out ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? error})`,
-      );
-    }
-    this.stream = createWriteStream('', { fd });
-    this.stream.on('error', (error) => {
-      this.streamError ??= error;
-    });
+    this.output = new JsonlOutput('--failed-out', path, this.partialPath);
   }
 
   write(failure: ReportedFailure): void {
@@ -63,14 +51,13 @@ export class FailedChunkWriter {
         'base64',
       );
     this.count += 1;
-    this.stream.write(`${JSON.stringify(line)}\n`);
+    this.output.write(line);
   }
 
   async close(): Promise<void> {
-    this.stream.end();
-    await once(this.stream, 'close').catch(() => {});
-    if (this.streamError) {
-      throw new TabootError(`--failed-out ${this.path}: write failed (${this.streamError.message})`, {
+    const error = await this.output.close();
+    if (error) {
+      throw new TabootError(`--failed-out ${this.path}: write failed (${error.message})`, {
         hint: `The chunks written so far are in ${this.partialPath}.`,
       });
     }
