@@ -43,14 +43,17 @@ export async function runIngestJob<R extends IngestJobResult>(
     ? await import('../pipeline/metrics-file.js').then((module) => module.metricsFileFor(flags.metricsFile!))
     : undefined;
   let result: R;
+  let stoppedBefore = false;
   try {
     result = await start({ signal: interrupt.signal, cancel: interrupt.cancel }, display.events);
   } catch (error) {
-    // Stopped before the run (a held lock, a missing collection): the metrics say so too.
+    // Stopped before the run (a held lock, a missing collection, a missing path): the error is the
+    // one line to show, with no progress line of zeros before it; the metrics say so too.
+    stoppedBefore = true;
     await metrics?.writeFailure(config.collection.name, exitCodeOf(error));
     throw error;
   } finally {
-    display.stop();
+    display.stop(!stoppedBefore);
     interrupt.dispose();
   }
   view.renderIngestSummary(context.output, result.summary);

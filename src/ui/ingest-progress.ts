@@ -15,7 +15,11 @@ export interface ProgressRenderer {
   log(line: string): void;
   /** One retried request: an event with `ndjson`, a notice when retries cluster with bars and plain. */
   retry(service: ServiceName, event: RetryEvent): void;
-  stop(): void;
+  /**
+   * Stops updating; the plain and ndjson modes print a last line unless `lastLine` is false (a run
+   * that failed before it started, whose error is the one line to show).
+   */
+  stop(lastLine?: boolean): void;
 }
 
 /** A request unanswered this long is worth a line: the pipeline is waiting on that service. */
@@ -142,9 +146,9 @@ function startTimer(
   return {
     log,
     retry,
-    stop: () => {
+    stop: (lastLine = true) => {
       clearInterval(timer);
-      tick();
+      if (lastLine) tick();
     },
   };
 }

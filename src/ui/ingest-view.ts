@@ -59,6 +59,6 @@ export function createIngestView(output: Output, requestedMode: string) {
   };
   return {
     events,
-    stop: () => progress?.stop(),
+    stop: (lastLine = true) => progress?.stop(lastLine),
   };
 }

@@ -184,8 +184,14 @@ describe('taboot ingest (built binary, test servers)', () => {
   it('stops before reading when the collection is missing or sizes differ', async () => {
     const missing = await ingest([corpus], envFor(uniqueName('missing')));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/collection \S+ does not exist/);
-    expect(missing.stderr).toContain('taboot collection create');
+    expect(missing.stderr).toMatch(
+      /^error: collection \S+ does not exist in Qdrant at \S+\n {2}Create it first: taboot collection create \S+\n$/,
+    );
+    const exists = uniqueName('nowhere');
+    await createCollection(envFor(exists));
+    const nowhere = await ingest(['no/such/folder'], envFor(exists));
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toBe('error: path does not exist: no/such/folder\n');
 
     const small = uniqueName('small');
     await createCollection(envFor(small), '--vector-size', '768');
