@@ -8,10 +8,9 @@ import { startTeiServer, type TeiTestServer } from '../support/tei-server/index.
 /**
  * The embed stage against the TEI test server: a request TEI refuses as bad input, with 413 (body
  * limit) or 422 (validation), is split until the one offending input is found; the rest is embedded.
- * Uses `EmbedStage` (constructor, `add`, `finish`) with the TEI embedder. Skipped against a real TEI,
- * which cannot be told to refuse a chosen input.
+ * Uses `EmbedStage` (constructor, `add`, `finish`) with the TEI embedder. Always against the test
+ * server it starts (a real TEI cannot be told to refuse a chosen input), in a real-server run too.
  */
-const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
 const servers: TeiTestServer[] = [];
 
 afterEach(async () => {
@@ -56,7 +55,7 @@ async function embedAll(server: TeiTestServer, texts: string[]) {
 
 const texts = Array.from({ length: 8 }, (_, i) => (i === 5 ? 'the poisoned chunk' : `healthy chunk ${i}`));
 
-suite('embed stage splitting a batch TEI refuses', () => {
+describe('embed stage splitting a batch TEI refuses', () => {
   it.each([
     [413, 'Failed to buffer the request body: length limit exceeded'],
     [422, 'Input validation error: `inputs` must have less than'],

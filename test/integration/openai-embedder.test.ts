@@ -20,10 +20,9 @@ import {
  * The OpenAI-compatible embedder (`tei.kind: "openai"`) against the test server in its OpenAI
  * flavor (vLLM's routes, limits and error bodies, OpenAI's 401): what `describe()` reports without
  * `/info`, both encodings, Matryoshka sizes, retries, refused input isolated by the embed stage,
- * and the refusals that must stop a run instead. Skipped while the protocol tests run against a
- * real TEI, which is not an OpenAI-compatible server of the test's making.
+ * and the refusals that must stop a run instead. Always against the servers it starts, in a
+ * real-server run too.
  */
-const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
 const MODEL = 'qwen3-embedding';
 const servers: TeiTestServer[] = [];
 const embedders: Embedder[] = [];
@@ -96,7 +95,7 @@ async function embedAll(embedder: Embedder, texts: string[], maxInputs = texts.l
   return { embedded, failures, retries };
 }
 
-suite('OpenAI-compatible embedder: describe and dimensions without /info', () => {
+describe('OpenAI-compatible embedder: describe and dimensions without /info', () => {
   it('takes the model and limits from the config and the context length from GET /models', async () => {
     const server = await start({ maxInputLength: 8192 });
     const info = await embedderFor(server.url).describe();
@@ -159,7 +158,7 @@ suite('OpenAI-compatible embedder: describe and dimensions without /info', () =>
   });
 });
 
-suite('OpenAI-compatible embedder: embeddings', () => {
+describe('OpenAI-compatible embedder: embeddings', () => {
   it('reads base64 and float answers into the same vectors, with the server token count', async () => {
     const server = await start();
     const texts = ['scrape interval', 'alert routing rules'];
@@ -229,7 +228,7 @@ suite('OpenAI-compatible embedder: embeddings', () => {
   });
 });
 
-suite('OpenAI-compatible embedder under the embed stage', () => {
+describe('OpenAI-compatible embedder under the embed stage', () => {
   it('retries a 429 no sooner than its retry-after, and embeds everything', async () => {
     const server = await start();
     server.faults.failNext(1, 429, { retryAfterSeconds: 1 });

@@ -11,10 +11,9 @@ import {
 
 /**
  * The test server's model of TEI's dynamic batcher (core/src/queue.rs, core/src/infer.rs) and its
- * GPU-like service rate. Checked by batch events and counters, never by durations. Skipped while the
- * protocol tests run against a real TEI (TABOOT_TEST_TEI_URL).
+ * GPU-like service rate. Checked by batch events and counters, never by durations. The tests start
+ * their own test server, so they run in a real-server run too.
  */
-const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
 const servers: TeiTestServer[] = [];
 
 async function start(
@@ -55,7 +54,7 @@ async function metric(server: TeiTestServer, name: string): Promise<number> {
 
 const starts = (events: BatchEvent[]) => events.filter((event) => event.phase === 'start');
 
-suite('batch forming, as core/src/queue.rs forms batches', () => {
+describe('batch forming, as core/src/queue.rs forms batches', () => {
   it('runs one batch at a time, in FIFO order, splitting a request across batches at max_batch_tokens', async () => {
     let second: Promise<unknown> | undefined;
     const { server, events } = await start({
@@ -155,7 +154,7 @@ suite('batch forming, as core/src/queue.rs forms batches', () => {
   });
 });
 
-suite('service rate and busy time', () => {
+describe('service rate and busy time', () => {
   it('counts tokens / rate as busy seconds and exposes it with the real and padded tokens', async () => {
     const { server } = await start({ serviceRate: 50_000 });
     const inputs = [textOf('a', 3), textOf('b', 7), textOf('c', 12)];

@@ -5,9 +5,8 @@ import { startTeiServer, type TeiTestServer } from '../support/tei-server/index.
 /**
  * How the stand-in model's embeddings behave: deterministic, similar texts close, and weighed the way
  * a real instruction-tuned model weighs a query (the instruction and function words do not decide the
- * match). Skipped while the protocol tests run against a real TEI, whose model is not hashed words.
+ * match). The tests start their own test server, so they run in a real-server run too.
  */
-const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
 const instruction =
   'Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:';
 let server: TeiTestServer;
@@ -25,7 +24,7 @@ async function embed(inputs: string[], extra: Record<string, unknown> = {}): Pro
   return reply.json as number[][];
 }
 
-suite('stand-in embeddings', () => {
+describe('stand-in embeddings', () => {
   it('embeds a query with the Qwen3 instruction as the query alone, while counting its tokens', async () => {
     const query = 'how do I configure scrape intervals';
     const [instructed, plain] = await embed([instruction + query, query]);

@@ -4,10 +4,9 @@ import { startTeiServer, type TeiServerOptions, type TeiTestServer } from '../su
 
 /**
  * Fault rules a fault matrix needs: a seeded share or every n-th request, errors, dropped
- * connections, late answers, and rejections of a chosen input. Skipped while the protocol tests run
- * against a real TEI (TABOOT_TEST_TEI_URL).
+ * connections, late answers, and rejections of a chosen input. The tests start their own test
+ * server, so they run in a real-server run too.
  */
-const suite = describe.skipIf(Boolean(process.env.TABOOT_TEST_TEI_URL));
 const servers: TeiTestServer[] = [];
 
 async function start(options: TeiServerOptions = {}): Promise<TeiTestServer> {
@@ -32,7 +31,7 @@ async function statuses(server: TeiTestServer, count: number): Promise<number[]>
   return seen;
 }
 
-suite('faults at a seeded rate', () => {
+describe('faults at a seeded rate', () => {
   it('fails the same requests for the same seed, about `rate` of them', async () => {
     const a = await start();
     const b = await start();
@@ -75,7 +74,7 @@ suite('faults at a seeded rate', () => {
   });
 });
 
-suite('dropped connections every n-th request', () => {
+describe('dropped connections every n-th request', () => {
   it('resetEvery drops the n-th, 2n-th, ... request and answers the others', async () => {
     const server = await start();
     server.faults.resetEvery(3);
@@ -84,7 +83,7 @@ suite('dropped connections every n-th request', () => {
   });
 });
 
-suite('slow answers', () => {
+describe('slow answers', () => {
   it('holds back the picked answers by a delay drawn from the seeded function, others go by', async () => {
     const server = await start();
     const draws: [number, number][] = [];
@@ -140,7 +139,7 @@ suite('slow answers', () => {
   });
 });
 
-suite('rejections of a chosen input', () => {
+describe('rejections of a chosen input', () => {
   it('answers 413 with the body-limit text to any request holding the input', async () => {
     const server = await start();
     server.faults.inject({ status: 413 }, { input: (text) => text.includes('poison') });
