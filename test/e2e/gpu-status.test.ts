@@ -13,6 +13,7 @@ import { isTabootError } from '../../src/errors.js';
 import type { GpuStatusReport } from '../../src/gpu/report.js';
 import { skipOnReal } from '../support/real-servers.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { teiCall } from '../support/tei-server/client.js';
 
 const fakeDir = fileURLToPath(new URL('../support/fake-nvidia-smi/', import.meta.url));
 
@@ -138,7 +139,7 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     );
     expect(stdout).toContain('pid 2817  /usr/local/bin/text-embeddings-router (TEI)  5.1 GiB');
     expect(stdout).toContain(`TEI  ${stack.teiUrl}  up`);
-    expect(stdout).toMatch(/model \S+ \(float16\), TEI 1\.9\.3/);
+    expect(stdout).toMatch(new RegExp(`model \\S+ \\(${await modelDtype()}\\), TEI 1\\.9\\.3`));
     expect(stdout).toContain('max batch tokens 16,384, max client batch 32, max concurrent requests 512');
     expect(stdout).toMatch(new RegExp(`Qdrant  ${stack.qdrantUrl}  up  1\\.19\\.0`));
     expect(stdout).toContain('GPU indexing unknown: REST URL unknown: pass --qdrant-rest-url');
@@ -203,7 +204,12 @@ describe('taboot gpu-status (test servers, recorded nvidia-smi)', () => {
     expect(Object.keys(report.tei[0]!).sort()).toEqual(['error', 'info', 'metrics', 'status', 'url']);
     expect(report.tei[0]).toMatchObject({
       status: 'up',
-      info: { maxBatchTokens: 16_384, maxClientBatchSize: 32, version: '1.9.3', modelDtype: 'float16' },
+      info: {
+        maxBatchTokens: 16_384,
+        maxClientBatchSize: 32,
+        version: '1.9.3',
+        modelDtype: await modelDtype(),
+      },
       metrics: { available: true, queueSize: 0 },
     });
     expect(report.qdrant).toMatchObject({
@@ -444,3 +450,9 @@ describe('taboot gpu-status --watch', () => {
     }
   });
 });
+
+/** What TEI's `/info` says of the model's dtype: float16 from the test server, whatever a real one serves. */
+async function modelDtype(): Promise<string> {
+  const info = (await teiCall(stack.teiUrl, 'GET', '/info')).json as { model_dtype: string };
+  return info.model_dtype;
+}

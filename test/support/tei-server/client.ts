@@ -9,6 +9,21 @@ export interface TeiReply {
   json: unknown;
 }
 
+/**
+ * The size of the vectors a TEI server (real or test) makes: one probe embed, through TEI's
+ * `/embed` or, with `openai`, the OpenAI route `/v1/embeddings` with that model name.
+ */
+export async function embeddingSize(baseUrl: string, openai?: { model: string }): Promise<number> {
+  const reply = openai
+    ? await teiCall(baseUrl, 'POST', '/v1/embeddings', { input: ['size probe'], model: openai.model })
+    : await teiCall(baseUrl, 'POST', '/embed', { inputs: ['size probe'] });
+  const vector = openai
+    ? (reply.json as { data?: Array<{ embedding: number[] }> } | undefined)?.data?.[0]?.embedding
+    : (reply.json as number[][] | undefined)?.[0];
+  if (reply.status !== 200 || !vector) throw new Error(`no embedding from ${baseUrl}: ${reply.text}`);
+  return vector.length;
+}
+
 /** Small undici helper for tests that drive a TEI server directly. */
 export async function teiCall(
   baseUrl: string,
