@@ -9,14 +9,18 @@ import { skipOnReal } from '../support/real-servers.js';
 import { runCli } from '../support/run-cli.js';
 import { startIngest } from '../support/slow-ingest.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { embeddingSize } from '../support/tei-server/client.js';
 
 const corpus = new URL('../../fixtures/prometheus-docs/', import.meta.url).pathname;
 let stack: TestStack;
 let cwd: string;
+/** The size of the embeddings the TEI under test makes: 1024 from the test server. */
+let dimensions: number;
 
 beforeAll(async () => {
   stack = await startStack();
   cwd = mkdtempSync(join(tmpdir(), 'taboot-ingest-'));
+  dimensions = await embeddingSize(stack.teiUrl);
 });
 afterAll(async () => {
   await stack?.close();
@@ -26,8 +30,10 @@ function envFor(collection: string): Record<string, string> {
   return { TABOOT_QDRANT_URL: stack.qdrantUrl, TABOOT_TEI_URL: stack.teiUrl, TABOOT_COLLECTION: collection };
 }
 
+/** Sized for the TEI under test (a real one may serve any model) unless `flags` size it. */
 async function createCollection(env: Record<string, string>, ...flags: string[]) {
-  const created = await runCli(['collection', 'create', ...flags], { env, cwd });
+  const size = flags.includes('--vector-size') ? [] : ['--vector-size', String(dimensions)];
+  const created = await runCli(['collection', 'create', ...size, ...flags], { env, cwd });
   expect(created.code, created.stderr).toBe(0);
 }
 
@@ -127,13 +133,13 @@ describe('taboot ingest (built binary, test servers)', () => {
       JSON.stringify({
         id: 'short-vector',
         text: 'precomputed',
-        vector: Array.from({ length: 1023 }, () => 0.01),
+        vector: Array.from({ length: dimensions - 1 }, () => 0.01),
       }),
       JSON.stringify({ id: 'good-2', content: 'Alertmanager groups alerts.', service_name: 'alertmanager' }),
       JSON.stringify({
         id: 'good-3',
         text: 'With a vector',
-        vector: Array.from({ length: 1024 }, (_, i) => (i % 7) / 7),
+        vector: Array.from({ length: dimensions }, (_, i) => (i % 7) / 7),
       }),
     ];
     writeFileSync(join(dir, 'mixed.jsonl'), `${lines.join('\n')}\n`);
@@ -143,7 +149,7 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(reported).toHaveLength(3);
     expect(result.stderr).toMatch(/mixed\.jsonl:2\b.*JSON/i);
     expect(result.stderr).toMatch(/mixed\.jsonl:3\b.*text/);
-    expect(result.stderr).toMatch(/mixed\.jsonl:4\b.*1023/);
+    expect(result.stderr).toMatch(new RegExp(`mixed\\.jsonl:4\\b.*${dimensions - 1}`));
     expect(result.summary).toMatchObject({ vectors: 3, skipped: 3 });
     const ids = (await allPoints(collection)).map((point) => point.payload.doc_id).sort();
     expect(ids).toEqual(['good-1', 'good-2', 'good-3']);
@@ -194,11 +200,12 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(nowhere.stderr).toBe('error: path does not exist: no/such/folder\n');
 
     const small = uniqueName('small');
-    await createCollection(envFor(small), '--vector-size', '768');
+    const other = dimensions === 768 ? 512 : 768;
+    await createCollection(envFor(small), '--vector-size', String(other));
     const mismatch = await ingest([corpus], envFor(small));
     expect(mismatch.code).toBe(1);
-    expect(mismatch.stderr).toContain('1024-dimensional embeddings');
-    expect(mismatch.stderr).toContain('takes 768');
+    expect(mismatch.stderr).toContain(`${dimensions}-dimensional embeddings`);
+    expect(mismatch.stderr).toContain(`takes ${other}`);
   });
 
   it('exits 1 naming TEI when it is unreachable, and 2 for a path that does not exist', async () => {
@@ -298,7 +305,7 @@ describe('taboot ingest (built binary, test servers)', () => {
     const env = envFor(collection);
     await createCollection(env);
     const dir = mkdtempSync(join(tmpdir(), 'taboot-sigint-'));
-    const vector = Buffer.from(new Float32Array(1024).fill(0.03).buffer).toString('base64');
+    const vector = Buffer.from(new Float32Array(dimensions).fill(0.03).buffer).toString('base64');
     const lines = Array.from({ length: 3000 }, (_, i) =>
       JSON.stringify({ id: `n-${i}`, text: `note ${i}`, vector }),
     );

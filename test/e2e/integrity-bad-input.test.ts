@@ -13,6 +13,7 @@ import { skipOnReal } from '../support/real-servers.js';
 import { type CliResult, runCli } from '../support/run-cli.js';
 import { writeVectorJsonl } from '../support/slow-ingest.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { embeddingSize } from '../support/tei-server/client.js';
 
 /**
  * The bad-input table (fixtures/bad/expected.json) end to end: `taboot ingest` of the built binary
@@ -141,9 +142,12 @@ async function lastOccurrences(paths: readonly string[], options: { exclude?: st
 const totals = { runs: 0, inputs: 0, lines: 0 };
 
 let stack: TestStack;
+/** The size of the embeddings the TEI under test makes (a real one may serve any model). */
+let dimensions: number;
 
 beforeAll(async () => {
   stack = await startStack();
+  dimensions = await embeddingSize(stack.teiUrl);
 });
 afterAll(async () => {
   console.info(
@@ -170,7 +174,7 @@ async function ingestAndCheck(
   } = {},
 ): Promise<{ result: CliResult; summary: IngestSummary }> {
   const collection = uniqueName('bad');
-  await createBareCollection(stack.qdrantUrl, collection);
+  await createBareCollection(stack.qdrantUrl, collection, dimensions);
   const env = {
     TABOOT_QDRANT_URL: stack.qdrantUrl,
     TABOOT_TEI_URL: stack.teiUrl,
@@ -320,7 +324,7 @@ describe('bad input that cannot be committed, made at run time (built binary, te
     // their stored manifests) before the rest is read, so the file goes while the run is under
     // way, after discovery. Manifests are read only from a collection that held points at start.
     const many = join(current, 'a-many.jsonl');
-    await writeVectorJsonl(many, 1001);
+    await writeVectorJsonl(many, 1001, dimensions);
     const vanishing = join(current, 'vanished.md');
     await writeFile(vanishing, '# Here when listed\n');
     const documents = await lastOccurrences([many]);

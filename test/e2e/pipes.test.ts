@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, runCli } from '../support/run-cli.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { embeddingSize } from '../support/tei-server/client.js';
 
 /**
  * `taboot ... | head`: a reader that closes the pipe early must end taboot quietly, the way SIGPIPE
@@ -21,6 +22,8 @@ let stack: TestStack;
 let cwd: string;
 let corpus: string;
 let env: Record<string, string>;
+/** The size of the embeddings the TEI under test makes: 1024 from the test server. */
+let dimensions: number;
 
 beforeAll(async () => {
   stack = await startStack();
@@ -39,7 +42,9 @@ beforeAll(async () => {
     TABOOT_COLLECTION: uniqueName('pipes'),
     FAKE_NVIDIA_SMI_CASE: 'one-gpu',
   };
-  const created = await runCli(['collection', 'create'], { env, cwd });
+  // Sized for the TEI under test (a real one may serve any model).
+  dimensions = await embeddingSize(stack.teiUrl);
+  const created = await runCli(['collection', 'create', '--vector-size', String(dimensions)], { env, cwd });
   expect(created.code, created.stderr).toBe(0);
   const ingested = await runCli(['ingest', corpus], { env, cwd });
   expect(ingested.code, ingested.stderr).toBe(0);
@@ -104,7 +109,7 @@ const commands: Array<[name: string, args: () => string[], normalCode: number]> 
   ['--help', () => ['--help'], 0],
   ['--version', () => ['--version', '--debug'], 0],
   ['ingest --help', () => ['ingest', '--help'], 0],
-  ['collection create', () => ['collection', 'create'], 0],
+  ['collection create', () => ['collection', 'create', '--vector-size', String(dimensions)], 0],
   ['collection info', () => ['collection', 'info'], 0],
   ['collection info --json', () => ['collection', 'info', '--json'], 0],
   ['ingest', () => ['ingest', corpus, '--progress', 'plain'], 0],

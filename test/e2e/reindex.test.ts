@@ -8,6 +8,7 @@ import { skipOnReal } from '../support/real-servers.js';
 import { runCli } from '../support/run-cli.js';
 import { startIngest } from '../support/slow-ingest.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { embeddingSize } from '../support/tei-server/client.js';
 
 let stack: TestStack;
 let cwd: string;
@@ -15,6 +16,10 @@ let cwd: string;
 beforeAll(async () => {
   stack = await startStack();
   cwd = mkdtempSync(join(tmpdir(), 'taboot-reindex-'));
+  // Collections sized for the TEI under test (a real one may serve any model): reindex creates its
+  // generations from the config.
+  const vectorSize = await embeddingSize(stack.teiUrl);
+  writeFileSync(join(cwd, 'taboot.config.json'), JSON.stringify({ collection: { vectorSize } }));
 });
 afterAll(async () => {
   await stack?.close();

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterSyntaxHelp } from '../../src/qdrant/filter-syntax.js';
-import { runCli } from '../support/run-cli.js';
+import { embedTimeout, runCli } from '../support/run-cli.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { embeddingSize } from '../support/tei-server/client.js';
 import { startTeiServer, type TeiTestServer } from '../support/tei-server/index.js';
 
 const corpus = new URL('../../fixtures/prometheus-docs/', import.meta.url).pathname;
@@ -12,6 +13,8 @@ let stack: TestStack;
 let reranker: TeiTestServer;
 let cwd: string;
 let env: Record<string, string>;
+/** `collection create` sized for the TEI under test (a real one may serve any model). */
+let sized: string[];
 
 beforeAll(async () => {
   stack = await startStack();
@@ -19,14 +22,15 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'taboot-search-'));
   const collection = uniqueName('search');
   env = { TABOOT_QDRANT_URL: stack.qdrantUrl, TABOOT_TEI_URL: stack.teiUrl, TABOOT_COLLECTION: collection };
-  expect((await runCli(['collection', 'create'], { env, cwd })).code).toBe(0);
+  sized = ['collection', 'create', '--vector-size', String(await embeddingSize(stack.teiUrl))];
+  expect((await runCli(sized, { env, cwd })).code).toBe(0);
   const ingested = await runCli(['ingest', corpus, '--progress', 'none', '--quiet'], {
     env,
     cwd,
     timeoutMs: 120_000,
   });
   expect(ingested.code, ingested.stderr).toBe(0);
-}, 180_000);
+}, embedTimeout(180_000));
 afterAll(async () => {
   await Promise.all([stack?.close(), reranker?.close()]);
 });
@@ -132,7 +136,7 @@ describe('taboot search (built binary, test servers)', () => {
   it('says so when the collection is empty', async () => {
     const empty = uniqueName('empty');
     const emptyEnv = { TABOOT_COLLECTION: empty };
-    expect((await runCli(['collection', 'create'], { env: { ...env, ...emptyEnv }, cwd })).code).toBe(0);
+    expect((await runCli(sized, { env: { ...env, ...emptyEnv }, cwd })).code).toBe(0);
     const result = await search(['anything'], emptyEnv);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('is empty');

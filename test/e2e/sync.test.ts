@@ -8,6 +8,7 @@ import { skipOnReal } from '../support/real-servers.js';
 import { runCli } from '../support/run-cli.js';
 import { startIngest } from '../support/slow-ingest.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
+import { embeddingSize } from '../support/tei-server/client.js';
 
 let stack: TestStack;
 let cwd: string;
@@ -26,8 +27,10 @@ function envFor(collection: string): Record<string, string> {
   return { TABOOT_QDRANT_URL: stack.qdrantUrl, TABOOT_TEI_URL: stack.teiUrl, TABOOT_COLLECTION: collection };
 }
 
+/** Sized for the TEI under test (a real one may serve any model). */
 async function createCollection(env: Record<string, string>, ...flags: string[]) {
-  const created = await runCli(['collection', 'create', ...flags], { env, cwd });
+  const size = ['--vector-size', String(await embeddingSize(stack.teiUrl))];
+  const created = await runCli(['collection', 'create', ...size, ...flags], { env, cwd });
   expect(created.code, created.stderr).toBe(0);
   return created;
 }
@@ -149,7 +152,9 @@ describe('taboot ingest as a cron job (built binary, test servers)', () => {
       .api('collections')
       .update({
         collectionName: collection,
-        metadata: { 'taboot.model': jsonToValue({ id: 'old/model', dimensions: 1024 }) },
+        metadata: {
+          'taboot.model': jsonToValue({ id: 'old/model', dimensions: await embeddingSize(stack.teiUrl) }),
+        },
       });
     const refused = await ingest([dir], other);
     expect(refused.code).toBe(2);

@@ -77,15 +77,15 @@ function officialClient(url: string): QdrantClient {
 }
 
 /**
- * A plain collection (1024-dim Cosine vectors and the payload indexes sync filters by) made with the
- * official client: for tests that need many collections and none of `taboot collection create`'s
- * other settings.
+ * A plain collection (Cosine vectors of `size`, 1024 by default, and the payload indexes sync
+ * filters by) made with the official client: for tests that need many collections and none of
+ * `taboot collection create`'s other settings.
  */
-export async function createBareCollection(url: string, collection: string): Promise<void> {
+export async function createBareCollection(url: string, collection: string, size = 1024): Promise<void> {
   const client = officialClient(url);
   await client.api('collections').create({
     collectionName: collection,
-    vectorsConfig: { config: { case: 'params', value: { size: 1024n, distance: Distance.Cosine } } },
+    vectorsConfig: { config: { case: 'params', value: { size: BigInt(size), distance: Distance.Cosine } } },
   });
   // The payload indexes sync filters by (without them ingest warns, rightly, on every run).
   for (const [fieldName, fieldType] of [

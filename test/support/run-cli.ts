@@ -3,6 +3,15 @@ import { fileURLToPath } from 'node:url';
 
 export const binPath = fileURLToPath(new URL('../../bin/taboot.js', import.meta.url));
 
+/**
+ * A limit that only catches a hang, stretched tenfold when the tests run against a real TEI
+ * (`TABOOT_TEST_TEI_URL`): a real model on a CPU embeds about a thousand tokens a second, so
+ * ingesting the bundled corpus takes minutes there.
+ */
+export function embedTimeout(ms: number): number {
+  return process.env.TABOOT_TEST_TEI_URL ? ms * 10 : ms;
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -52,7 +61,7 @@ export function runCli(
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), embedTimeout(options.timeoutMs ?? 60_000));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
