@@ -35,8 +35,16 @@ async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
   return error as ConnectError;
 }
 
-/** One unary gRPC call over a plain `node:http2` session: status, message, body and the stream's id. */
-function rawCall(session: http2.ClientHttp2Session, path: string, body: Uint8Array) {
+/**
+ * One unary gRPC call over a plain `node:http2` session, which never cancels it: status, message,
+ * body and the stream's id. `headers` are added to the request's (`grpc-timeout`).
+ */
+function rawCall(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body: Uint8Array,
+  headers: http2.OutgoingHttpHeaders = {},
+) {
   return new Promise<{
     status: string | undefined;
     message: string | undefined;
@@ -51,20 +59,21 @@ function rawCall(session: http2.ClientHttp2Session, path: string, body: Uint8Arr
       ':path': path,
       'content-type': 'application/grpc',
       te: 'trailers',
+      ...headers,
     });
     const chunks: Buffer[] = [];
-    let headers: http2.IncomingHttpHeaders = {};
+    let answer: http2.IncomingHttpHeaders = {};
     stream.on('response', (h) => {
-      headers = h;
+      answer = h;
     });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('trailers', (t) => {
-      headers = { ...headers, ...t };
+      answer = { ...answer, ...t };
     });
     stream.on('end', () =>
       resolve({
-        status: headers['grpc-status'] as string | undefined,
-        message: headers['grpc-message'] as string | undefined,
+        status: answer['grpc-status'] as string | undefined,
+        message: answer['grpc-message'] as string | undefined,
         body: Buffer.concat(chunks),
         streamId: stream.id ?? -1,
       }),
@@ -334,6 +343,27 @@ describe('Qdrant test server faults', () => {
     expect(server.collection('docs')?.point(50)).toBeUndefined();
     await points().upsert({ collectionName: 'docs', wait: true, points: [point(50, [1, 0])] });
     expect(server.collection('docs')?.point(50)).toBeDefined();
+  });
+
+  it('answers a call whose grpc-timeout passes while it waits as Qdrant (tonic) does: CANCELLED, "Timeout expired"', async () => {
+    // Not INTERNAL: a client that has not yet given up on its own must be able to retry it.
+    server.faults.latencyByMethod.set('Points/Count', 2_000);
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const reply = await rawCall(
+        session,
+        '/qdrant.Points/Count',
+        Buffer.from([0x0a, 0x04, ...Buffer.from('docs')]),
+        {
+          'grpc-timeout': '100m',
+        },
+      );
+      expect(reply.status).toBe(String(Code.Canceled));
+      expect(decodeURIComponent(reply.message ?? '')).toBe('Timeout expired');
+    } finally {
+      session.close();
+    }
   });
 
   it('accepts raw gRPC frames from a hand-written HTTP/2 client', async () => {

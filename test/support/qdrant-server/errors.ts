@@ -5,6 +5,11 @@ import { Code, ConnectError } from '@connectrpc/connect';
  * (`Wrong input: ...`, `Not found: ...`) mapped to a gRPC code by `error_to_status`.
  */
 export const qdrantErrors = {
+  /**
+   * The call's `grpc-timeout` passed while the server still had it: tonic's timeout layer answers
+   * CANCELLED with this message (tonic `TimeoutExpired` into `Status`), not DEADLINE_EXCEEDED.
+   */
+  timeoutExpired: () => new ConnectError('Timeout expired', Code.Canceled),
   collectionNotFound: (name: string) =>
     new ConnectError(`Not found: Collection \`${name}\` doesn't exist!`, Code.NotFound),
   collectionExists: (name: string) =>

@@ -185,7 +185,11 @@ export async function startQdrantServer(options: QdrantServerOptions = {}): Prom
       if (drop?.when === 'after') dropConnection(stream, drop.mode);
       if (goAway) closeByGoAway(stream);
       return response;
-    } catch (error) {
+    } catch (thrown) {
+      // A wait cut short by the call's signal throws a plain AbortError, which connect would send
+      // as INTERNAL. The signal ends either because the client cancelled (it reads no answer) or
+      // because the call's grpc-timeout passed here first: Qdrant then answers as tonic does.
+      const error = req.signal.aborted ? abortedCall(req.signal.reason) : thrown;
       code = ConnectError.from(error).code;
       throw error;
     } finally {
@@ -299,4 +303,10 @@ function refuseByGoAway(stream: http2.ServerHttp2Stream | undefined): never {
 /** GOAWAY that admits this call's stream, then a graceful close once it is answered. */
 function closeByGoAway(stream: http2.ServerHttp2Stream | undefined): void {
   stream?.session?.close();
+}
+
+/** What a call whose signal ended answers: `Timeout expired` for a passed grpc-timeout, else CANCELLED. */
+function abortedCall(reason: unknown): ConnectError {
+  const cause = ConnectError.from(reason);
+  return cause.code === Code.DeadlineExceeded ? qdrantErrors.timeoutExpired() : cause;
 }
