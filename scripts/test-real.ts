@@ -71,37 +71,7 @@ function printSkipped(skipped: readonly Skipped[]): void {
   }
 }
 
-const suiteDimensions = 1024;
-
-/**
- * The suites' collections are 1024-dimensional, the size of the model compose.yaml serves
- * (Qwen3-Embedding-0.6B). A real TEI serving another size makes every test that embeds into one
- * fail its size check, so say so before the run rather than in 30 failures after it.
- */
-async function checkTeiDimensions(): Promise<void> {
-  const url = process.env.TABOOT_TEST_TEI_URL;
-  if (!url) return;
-  try {
-    const response = await fetch(new URL('/embed', url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: ['dimension probe'] }),
-    });
-    const [vector] = (await response.json()) as number[][];
-    if (vector && vector.length !== suiteDimensions) {
-      console.log(
-        `TEI at ${url} makes ${vector.length}-dimensional embeddings; the suites' collections are ` +
-          `${suiteDimensions}-dimensional (Qwen3-Embedding-0.6B, as compose.yaml serves it), so the tests ` +
-          'that embed into them fail their size check. Serve a 1024-dimensional model to check everything.',
-      );
-    }
-  } catch (error) {
-    console.log(`TEI at ${url} did not answer a probe embed (${String(error)}); its tests will say more.`);
-  }
-}
-
 checkVariables();
-await checkTeiDimensions();
 const paths = process.argv.slice(2);
 const collector = new SkipCollector();
 const vitest = await startVitest('test', paths.length > 0 ? paths : ['test/integration', 'test/e2e'], {
