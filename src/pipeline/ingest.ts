@@ -136,6 +136,7 @@ export async function runIngest(
     const groups = prepareStage(chunkStage(planned, run), reconciler);
     for await (const group of prefetched(groups, { weight: groupShare, budget: 1 })) {
       for (const chunked of group) {
+        if (refusesVector(chunked.items)) continue;
         if (chunked.duplicateOf) {
           // The earlier occurrence must be settled first, so that this one is written last.
           await drain();
@@ -219,7 +220,27 @@ export async function runIngest(
     failedOut: failedOut ? { path: failedOut.path, count: failedOut.count } : undefined,
   };
 
-  /** Precomputed vectors go straight on, after a size check; the rest to the embedder. */
+  /**
+   * A precomputed vector of another size than the collection's: its line is skipped, as a
+   * malformed one is, before anything of its document is counted or touched (a stored earlier
+   * version stays as it is). Reported with `file:line`.
+   */
+  function refusesVector(items: readonly WorkItem[]): boolean {
+    const item = items.find(
+      (candidate) => candidate.vector && candidate.vector.length !== services.dimensions,
+    );
+    if (!item) return false;
+    run.problem({
+      file: run.displayFile(item.file),
+      line: item.line,
+      field: 'vector',
+      reason: `vector has ${item.vector!.length} dimensions, the collection takes ${services.dimensions}`,
+      severity: 'error',
+    });
+    return true;
+  }
+
+  /** Precomputed vectors go straight on (their size checked before); the rest to the embedder. */
   async function send(item: WorkItem): Promise<void> {
     if (!item.vector) {
       embeds ??= await startEmbedding(run, services, options.cancel, {
@@ -229,17 +250,6 @@ export async function runIngest(
       stats.tokensEstimated += item.estimatedTokens;
       if (item.estimatedTokens > embeds.info.maxInputTokens) stats.truncated += 1;
       return embeds.stage.add(item);
-    }
-    if (item.vector.length !== services.dimensions) {
-      run.problem({
-        file: run.displayFile(item.file),
-        line: item.line,
-        field: 'vector',
-        reason: `vector has ${item.vector.length} dimensions, the collection takes ${services.dimensions}`,
-        severity: 'error',
-      });
-      reconciler.failed({ item, stage: 'read', reason: 'bad vector' });
-      return;
     }
     stats.chunksPrecomputed += 1;
     await reconciler.route(item as Embedded);

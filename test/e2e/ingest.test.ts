@@ -150,9 +150,31 @@ describe('taboot ingest (built binary, test servers)', () => {
     expect(result.stderr).toMatch(/mixed\.jsonl:2\b.*JSON/i);
     expect(result.stderr).toMatch(/mixed\.jsonl:3\b.*text/);
     expect(result.stderr).toMatch(new RegExp(`mixed\\.jsonl:4\\b.*${dimensions - 1}`));
-    expect(result.summary).toMatchObject({ vectors: 3, skipped: 3 });
+    // A skipped line is no document: only the three good ones are counted, as new, and as chunks.
+    expect(result.summary).toMatchObject({
+      documents: 3,
+      new: 3,
+      chunks: 3,
+      vectors: 3,
+      failed: 0,
+      skipped: 3,
+    });
     const ids = (await allPoints(collection)).map((point) => point.payload.doc_id).sort();
     expect(ids).toEqual(['good-1', 'good-2', 'good-3']);
+
+    // A bad vector in a later version of a stored document leaves that version as it was.
+    const stored = (await allPoints(collection)).find((point) => point.payload.doc_id === 'good-3')!;
+    const shorter = JSON.stringify({
+      id: 'good-3',
+      text: 'Changed',
+      vector: Array(dimensions - 1).fill(0.5),
+    });
+    writeFileSync(join(dir, 'mixed.jsonl'), `${shorter}\n`);
+    const again = await ingest([join(dir, 'mixed.jsonl')], env);
+    expect(again.code).toBe(3);
+    expect(again.summary).toMatchObject({ documents: 0, changed: 0, chunks: 0, skipped: 1 });
+    const kept = (await allPoints(collection)).find((point) => point.payload.doc_id === 'good-3')!;
+    expect(kept.payload).toEqual(stored.payload);
   });
 
   it('completes with every chunk exactly once while TEI and Qdrant shed every 5th request', async (context) => {
