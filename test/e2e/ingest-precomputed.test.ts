@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QdrantClient, type Value } from '@qdrant/js-client-grpc';
+import { QdrantClient } from '@qdrant/js-client-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestSummary } from '../../src/pipeline/summary.js';
+import { payloadToJson } from '../../src/qdrant/payload-json.js';
 import { skipSuiteOnReal } from '../support/real-servers.js';
 import { runCli } from '../support/run-cli.js';
 import { startStack, type TestStack, uniqueName } from '../support/stack.js';
@@ -103,7 +104,7 @@ async function collection(name: string): Promise<Map<string, { payload: unknown;
       const options = point.vectors?.vectorsOptions;
       const vector = options?.case === 'vector' ? options.value.vector : undefined;
       points.set(String(point.id?.pointIdOptions.value), {
-        payload: Object.fromEntries(Object.entries(point.payload).map(([key, value]) => [key, plain(value)])),
+        payload: payloadToJson(point.payload),
         vector: vector?.case === 'dense' ? vector.value.data : [],
       });
     }
@@ -111,23 +112,6 @@ async function collection(name: string): Promise<Map<string, { payload: unknown;
     offset = next?.case === 'uuid' ? { pointIdOptions: { case: 'uuid', value: next.value } } : undefined;
   } while (offset);
   return points;
-}
-
-/** A payload value as JSON (integers as numbers). */
-function plain(value: Value | undefined): unknown {
-  const kind = value?.kind;
-  switch (kind?.case) {
-    case 'nullValue':
-      return null;
-    case 'integerValue':
-      return Number(kind.value);
-    case 'listValue':
-      return kind.value.values.map(plain);
-    case 'structValue':
-      return Object.fromEntries(Object.entries(kind.value.fields).map(([key, inner]) => [key, plain(inner)]));
-    default:
-      return kind?.value;
-  }
 }
 
 function deletes(): number {

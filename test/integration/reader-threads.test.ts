@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
-import { PointStructSchema, type Value } from '@qdrant/js-client-grpc';
+import { PointStructSchema } from '@qdrant/js-client-grpc';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TabootError } from '../../src/errors.js';
 import { fingerprint } from '../../src/pipeline/fingerprint.js';
@@ -10,6 +10,7 @@ import { precomputedItem } from '../../src/pipeline/precomputed/prepared.js';
 import { readSources } from '../../src/pipeline/precomputed/read-sources.js';
 import { ReaderThreads } from '../../src/pipeline/precomputed/reader-threads.js';
 import { toPoint } from '../../src/pipeline/work-item.js';
+import { payloadToJson } from '../../src/qdrant/payload-json.js';
 import type { DiscoveredFile } from '../../src/sources/discovered-file.js';
 import type { ReadEvent, SourceDocument } from '../../src/sources/document.js';
 import { readJsonlFile } from '../../src/sources/jsonl-reader.js';
@@ -118,24 +119,6 @@ function plain(event: ReadEvent): unknown {
   return { ...Object.fromEntries(Object.entries(rest)), vector: vector ? Array.from(vector) : undefined };
 }
 
-function tagged(value: Value | undefined): unknown {
-  const kind = value?.kind;
-  switch (kind?.case) {
-    case 'nullValue':
-      return null;
-    case 'integerValue':
-      return Number(kind.value);
-    case 'listValue':
-      return kind.value.values.map(tagged);
-    case 'structValue':
-      return Object.fromEntries(
-        Object.entries(kind.value.fields).map(([key, inner]) => [key, tagged(inner)]),
-      );
-    default:
-      return kind?.value;
-  }
-}
-
 describe('ReaderThreads', () => {
   it('gives the events the single-threaded reader gives, in order, from segments spread over threads', async () => {
     const file = await writeCorpus('mixed.jsonl', 600);
@@ -189,10 +172,7 @@ describe('ReaderThreads', () => {
           ) as never,
         );
         expect(struct.id?.pointIdOptions.value).toBe(reference.id);
-        const payload = Object.fromEntries(
-          Object.entries(struct.payload).map(([key, value]) => [key, tagged(value)]),
-        );
-        expect(payload).toEqual(reference.payload);
+        expect(payloadToJson(struct.payload)).toEqual(reference.payload);
         const options = struct.vectors?.vectorsOptions;
         const dense = options?.case === 'vector' ? options.value.vector : undefined;
         if (dense?.case !== 'dense') throw new Error('expected one dense vector');

@@ -6,9 +6,10 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Distance, FieldType, QdrantClient, type Value } from '@qdrant/js-client-grpc';
+import { Distance, FieldType, QdrantClient } from '@qdrant/js-client-grpc';
 import { expect } from 'vitest';
 import type { IngestSummary } from '../../src/pipeline/summary.js';
+import { payloadToJson } from '../../src/qdrant/payload-json.js';
 import type { Json, QdrantTestServer } from './qdrant-server/index.js';
 import type { TestStack } from './stack.js';
 
@@ -52,24 +53,7 @@ export function snapshot(server: QdrantTestServer, collection: string): Snapshot
 /** The collection's metadata as plain JSON (sync markers, the model). */
 export function metadataOf(server: QdrantTestServer, collection: string): Record<string, Json> {
   const metadata = server.collection(collection)?.info().config?.metadata ?? {};
-  return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, valueToJson(value)]));
-}
-
-function valueToJson(value: Value): Json {
-  const kind = value.kind;
-  switch (kind.case) {
-    case 'nullValue':
-    case undefined:
-      return null;
-    case 'integerValue':
-      return Number(kind.value);
-    case 'structValue':
-      return Object.fromEntries(Object.entries(kind.value.fields).map(([k, v]) => [k, valueToJson(v)]));
-    case 'listValue':
-      return kind.value.values.map(valueToJson);
-    default:
-      return kind.value;
-  }
+  return payloadToJson(metadata) as Record<string, Json>;
 }
 
 function officialClient(url: string): QdrantClient {
@@ -112,7 +96,7 @@ export async function storedPayloads(url: string, collection: string): Promise<A
       withPayload: { selectorOptions: { case: 'enable', value: true } },
     });
     for (const point of page.result) {
-      payloads.push(Object.fromEntries(Object.entries(point.payload).map(([k, v]) => [k, valueToJson(v)])));
+      payloads.push(payloadToJson(point.payload) as Record<string, Json>);
     }
     offset = page.nextPageOffset;
   } while (offset);

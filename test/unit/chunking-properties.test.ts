@@ -1,19 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/bench/vectors.js';
 import { isHeadingOnly } from '../../src/chunking/chunk-stats.js';
 import { type ChunkFormat, type ChunkOptions, chunkMarkdown } from '../../src/chunking/markdown-chunker.js';
 import { estimateTokens } from '../../src/chunking/tokens.js';
-
-/** Seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const vocabulary = [
   'scrape',
@@ -120,7 +110,7 @@ const headingLine = /^ {0,3}#{1,6}(?:\s|$)/;
 describe('chunkMarkdown on generated documents', () => {
   it('gives back all the text: the chunks minus their overlap, joined, are the document', () => {
     for (let seed = 1; seed <= 150; seed++) {
-      const next = random(seed);
+      const next = mulberry32(seed);
       const document = generate(next);
       const chunkTokens = 32 + Math.floor(next() * 600);
       const options: ChunkOptions = {
@@ -156,7 +146,7 @@ describe('chunkMarkdown on random input', () => {
 
   it('never throws, and every chunk is well formed', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const next = random(seed);
+      const next = mulberry32(seed);
       let text: string;
       if (seed % 3 === 0) {
         text = Buffer.from(

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/bench/vectors.js';
 import { decodeBase64Embeddings, decodeEmbeddingList, parseFloatMatrix } from '../../src/embed/decode.js';
-
-/** Seeded PRNG (mulberry32) so a failing fuzz case reproduces. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The shortest decimal that reads back as the same float32, as Rust's `{}` for f32 prints it. */
 function shortestF32(value: number): string {
@@ -91,7 +81,7 @@ describe('parseFloatMatrix', () => {
   });
 
   it('matches JSON.parse on 200,000 random floats in shortest, long and exponent forms', () => {
-    const next = random(42);
+    const next = mulberry32(42);
     const forms: ((v: number) => string)[] = [
       shortestF32,
       (v) => v.toString(), // the double's shortest repr: up to 17 digits

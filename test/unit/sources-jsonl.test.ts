@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/bench/vectors.js';
 import type { DiscoveredFile } from '../../src/sources/discovered-file.js';
 import type { ReadEvent, SourceDocument, SourceProblem } from '../../src/sources/document.js';
 import { displayPath, formatProblem } from '../../src/sources/document.js';
@@ -403,13 +404,3 @@ describe('segmentLines', () => {
     }
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,4 +1,5 @@
 import { type Code, ConnectError } from '@connectrpc/connect';
+import { mulberry32 } from '../../../src/bench/vectors.js';
 import { defaultFaultMessage } from './errors.js';
 
 /** `Service/Method` (`Points/Upsert`) or a whole service (`Points`); absent matches every call. */
@@ -53,18 +54,6 @@ function matches(rule: MethodMatch, method: string): boolean {
   return rule === undefined || rule === method || method.startsWith(`${rule}/`);
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Injected failures. `failNext` rules are used up first, in the order they were added; periodic
  * and random rules see every matching call. Counts are per call, whether it fails or not.
@@ -99,7 +88,7 @@ export class Faults {
    * seeded with `seed`, so a run can be repeated call for call.
    */
   failRate(rate: number, code: Code, message?: string, options: FailOptions & { seed?: number } = {}): this {
-    const random = seededRandom(options.seed ?? 1);
+    const random = mulberry32(options.seed ?? 1);
     this.failures.push({ ...rule(code, message, options, 0), hit: () => random() < rate });
     return this;
   }

@@ -24,9 +24,10 @@ import { startRest } from './rest.js';
 import { ServerState } from './state.js';
 import { canonicalUuid, compareKeys, type Json } from './values.js';
 
+export { mulberry32 as seededRandom } from '../../../src/bench/vectors.js';
 export { Counters, filterScanCost } from './accounting.js';
 export type { CallEvent, CallGauge } from './call-gauge.js';
-export { type DropMode, Faults, type Latency, seededRandom } from './faults.js';
+export { type DropMode, Faults, type Latency } from './faults.js';
 export type { Json } from './values.js';
 
 /** See `QdrantServerOptions.visibility`. */

@@ -9,6 +9,7 @@
  * seeded runs repeat exactly); the first error or reset rule that fires acts, and every delay rule
  * that fires adds its delay before the request is handled.
  */
+import { mulberry32 } from '../../../src/bench/vectors.js';
 
 /** 429/503/424/500 as TEI answers them; 413 and 422 as TEI rejects a body or an input. */
 export type FaultStatus = 429 | 503 | 424 | 500 | 413 | 422;
@@ -79,7 +80,7 @@ export class TeiFaults {
     if ('delayMs' in action && typeof action.delayMs === 'number' && !(action.delayMs >= 0)) {
       throw new TypeError(`Expected \`delayMs\` to be a non-negative number, got \`${action.delayMs}\``);
     }
-    this.rules.push({ action, rule, seen: 0, hits: 0, random: seededRandom(rule.seed ?? 1) });
+    this.rules.push({ action, rule, seen: 0, hits: 0, random: mulberry32(rule.seed ?? 1) });
   }
 
   /** The next `count` matching requests answer `status` with the server's body for it. */
@@ -180,18 +181,6 @@ function failure(status: FaultStatus, options: FailOptions): FaultAction {
 function matches(rule: FaultRule, method: string, path: string, inputs: readonly string[]): boolean {
   if (rule.route === undefined ? method !== 'POST' : rule.route !== path) return false;
   return rule.input === undefined || inputs.some(rule.input);
-}
-
-/** mulberry32: small, fast and good enough to pick requests reproducibly. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function checkCount(name: string, count: number): void {
