@@ -56,9 +56,6 @@ export const searchFlags = {
   collection: collectionFlag,
 };
 
-// The filter syntax lives with the parser; kept in sync by a test rather than imported, so that
-// `taboot --help` does not load protobuf schemas.
-
 export function registerSearchCommand(program: Command): void {
   const search = program
     .command('search')

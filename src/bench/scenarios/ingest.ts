@@ -2,7 +2,6 @@ import type { Config } from '../../config/schema.js';
 import { createEmbedder } from '../../embed/create-embedder.js';
 import { ingestJob } from '../../pipeline/ingest-job.js';
 import { IngestStats } from '../../pipeline/stats.js';
-import { summarize } from '../../pipeline/summary.js';
 import type { Qdrant } from '../../qdrant/client.js';
 import { formatProblem } from '../../sources/document.js';
 import { INGEST_STAGES, type IngestResult, type IngestStage } from '../result.js';
@@ -69,8 +68,9 @@ export async function runIngestScenario(
   };
 
   events.phase('ingest', `${options.paths.join(', ')} into ${options.collection}`);
-  const stats = new IngestStats();
+  // Read before the stats start the clock: the request is not part of the run.
   const busyBefore = await readTeiBusySeconds(config.tei, signal);
+  const stats = new IngestStats();
   const timer = setInterval(() => events.progress(stats.vectorsUpserted, stats.chunks, 'vectors'), 250);
   let job: Awaited<ReturnType<typeof ingestJob>>;
   try {
@@ -96,12 +96,7 @@ export async function runIngestScenario(
   events.progress(stats.vectorsUpserted, stats.chunks, 'vectors');
   if (job.fatal) throw job.fatal;
   signal.throwIfAborted();
-  const summary = summarize(stats, {
-    collection: options.collection,
-    dryRun: false,
-    interrupted: false,
-    failedOut: undefined,
-  });
+  const { summary } = job;
   const wallSeconds = summary.wall_seconds;
   const busyShare = teiBusyShare(busyBefore, await readTeiBusySeconds(config.tei, signal), wallSeconds);
 

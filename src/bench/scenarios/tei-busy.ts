@@ -19,6 +19,8 @@ export async function readTeiBusySeconds(
   settings: Config['tei'],
   signal?: AbortSignal,
 ): Promise<number[] | undefined> {
+  // `/metrics` is TEI's: an OpenAI-compatible server has none to ask.
+  if (settings.kind !== 'tei') return undefined;
   const dispatcher = createTeiDispatcher(1);
   try {
     const values: number[] = [];
