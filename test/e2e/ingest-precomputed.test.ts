@@ -87,8 +87,10 @@ function official() {
 }
 
 /** Every point with its payload (as JSON) and vector, by id. */
-async function collection(name: string): Promise<Map<string, { payload: unknown; vector: number[] }>> {
-  const points = new Map<string, { payload: unknown; vector: number[] }>();
+async function collection(
+  name: string,
+): Promise<Map<string, { payload: Record<string, unknown>; vector: number[] }>> {
+  const points = new Map<string, { payload: Record<string, unknown>; vector: number[] }>();
   let offset: { pointIdOptions: { case: 'uuid'; value: string } } | undefined;
   do {
     const page = await official()
@@ -128,6 +130,13 @@ describe('taboot ingest of precomputed vectors (built binary, test Qdrant)', () 
         text: 'short',
         vector: Buffer.from(new Float32Array([1]).buffer).toString('base64'),
       }),
+      // A good line naming its own source: the reader threads must write it as the main thread does.
+      4000: JSON.stringify({
+        id: 'doc-4000',
+        text: 'A page of the handbook.',
+        source: 'handbook',
+        vector: Buffer.from(new Float32Array(dim).fill(0.1).buffer).toString('base64'),
+      }),
     };
     const single = uniqueName('pre_single');
     const threaded = uniqueName('pre_threads');
@@ -156,6 +165,8 @@ describe('taboot ingest of precomputed vectors (built binary, test Qdrant)', () 
     const fromThreads = await collection(threaded);
     expect(fromSingle.size).toBe(5997);
     expect(fromThreads).toEqual(fromSingle);
+    const own = [...fromThreads.values()].find((point) => point.payload.doc_id === 'doc-4000');
+    expect(own?.payload.source).toBe('handbook');
   });
 
   it('still deletes the surplus chunks of a document that shrank', async () => {

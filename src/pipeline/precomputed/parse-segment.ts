@@ -4,6 +4,7 @@ import { parseJsonlLine } from '../../sources/jsonl-line.js';
 import { forEachLine } from '../../sources/line-splitter.js';
 import { asRetriedChunk } from '../failed-chunks.js';
 import { fingerprint } from '../fingerprint.js';
+import { withOwnSource } from '../owned-keys.js';
 import { precomputedPoint } from './prepared.js';
 import type { SegmentResult, SegmentTask, ThreadEvent } from './protocol.js';
 
@@ -71,7 +72,9 @@ export function parseSegment(task: SegmentTask): SegmentResult {
       }
       const { vector, ...rest } = document;
       const print = fingerprint(document, noChunking);
-      const point = precomputedPoint(document as SourceDocument & { vector: Float32Array }, print);
+      // Encoded as the plan stage will take it: a `source` field of its own names its source.
+      const ingested = withOwnSource(document) as SourceDocument & { vector: Float32Array };
+      const point = precomputedPoint(ingested, print);
       const { offset, length } = packer.add(point);
       events.push({
         kind: 'prepared',
