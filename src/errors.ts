@@ -148,3 +148,8 @@ export function errorMessage(error: unknown): string {
     return (error as { message: string }).message;
   return String(error);
 }
+
+/** A connection error code that means nothing answers at that address (not a slow or broken peer). */
+export function isUnreachableCode(code: unknown): boolean {
+  return typeof code === 'string' && /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN/.test(code);
+}

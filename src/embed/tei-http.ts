@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
-import { errorMessage, ServiceError, type ServiceName } from '../errors.js';
+import { errorMessage, isUnreachableCode, ServiceError, type ServiceName } from '../errors.js';
 
 /**
  * One HTTP exchange with an embedding server through undici's keep-alive pool, with its error
@@ -236,7 +236,7 @@ function errorFromResponse(
 
 function networkError(protocol: ServerProtocol, baseUrl: string, path: string, error: unknown): ServiceError {
   const code = (error as { code?: string }).code ?? '';
-  const refused = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN/.test(code);
+  const refused = isUnreachableCode(code);
   const timeout =
     error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
   const what = refused

@@ -21,8 +21,8 @@ export interface AdaptiveConcurrencyOptions {
   onChange?: (limit: number) => void;
 }
 
-export const defaultLowQueueMs = 100;
-export const defaultHighQueueMs = 500;
+const defaultLowQueueMs = 100;
+const defaultHighQueueMs = 500;
 
 /**
  * How many embedding requests to keep in flight, learned from the embedder's own queue time. A GPU

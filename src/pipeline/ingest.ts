@@ -226,15 +226,14 @@ export async function runIngest(
    * version stays as it is). Reported with `file:line`.
    */
   function refusesVector(items: readonly WorkItem[]): boolean {
-    const item = items.find(
-      (candidate) => candidate.vector && candidate.vector.length !== services.dimensions,
-    );
-    if (!item) return false;
+    // A precomputed vector is its document's one item.
+    const item = items[0];
+    if (!item?.vector || item.vector.length === services.dimensions) return false;
     run.problem({
       file: run.displayFile(item.file),
       line: item.line,
       field: 'vector',
-      reason: `vector has ${item.vector!.length} dimensions, the collection takes ${services.dimensions}`,
+      reason: `vector has ${item.vector.length} dimensions, the collection takes ${services.dimensions}`,
       severity: 'error',
     });
     return true;

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { aliasTarget, listCollections, pointAlias } from '../qdrant/aliases.js';
 import { Qdrant } from '../qdrant/client.js';
 import { specFromConfig } from '../qdrant/collection-spec.js';
-import { deleteCollection, ensureCollection } from '../qdrant/collections.js';
+import { collectionExists, deleteCollection, ensureCollection } from '../qdrant/collections.js';
 import { IngestLock } from '../qdrant/ingest-lock.js';
 import type { IngestEvents, IngestOptions } from './ingest.js';
 import { type IngestJobResult, ingestJob } from './ingest-job.js';
@@ -36,7 +36,7 @@ export async function reindexJob(
   const lock = await IngestLock.acquire(qdrant, alias, (line) => events.onWarning?.(line));
   try {
     const previous = await aliasTarget(qdrant, alias);
-    if (!previous && (await listCollections(qdrant)).includes(alias)) {
+    if (!previous && (await collectionExists(qdrant, alias))) {
       throw new UsageError(
         `${alias} is a collection, not an alias: reindex switches an alias between collections`,
         {

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { QdrantClient } from '@qdrant/js-client-grpc';
 import type { Config } from '../config/schema.js';
-import { errorMessage, ServiceError } from '../errors.js';
+import { errorMessage, isUnreachableCode, ServiceError } from '../errors.js';
 
 function makeApis(client: QdrantClient) {
   return {
@@ -78,7 +78,7 @@ export function toServiceError(url: string, what: string, caught: unknown): Serv
     return new ServiceError('qdrant', url, `${what} failed: ${errorMessage(error)}`, {
       retryable: true,
       code: 'CONNECTION',
-      unreachable: typeof code === 'string' && /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN/.test(code),
+      unreachable: isUnreachableCode(code),
       cause: error,
     });
   }

@@ -123,19 +123,5 @@ export function waitForCollectionIndex(
   target: IndexingTarget,
   options: WaitOptions,
 ): Promise<IndexingOutcome> {
-  return waitForIndexing(
-    async () => {
-      const info = await describeCollection(qdrant, name);
-      return {
-        status: info.status,
-        optimizerOk: info.optimizerOk,
-        optimizerError: info.optimizerError,
-        points: info.points,
-        indexedVectors: info.indexedVectors,
-        segments: info.segments,
-      };
-    },
-    target,
-    options,
-  );
+  return waitForIndexing(() => describeCollection(qdrant, name), target, options);
 }

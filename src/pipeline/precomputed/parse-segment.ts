@@ -16,12 +16,12 @@ const noChunking = { chunkTokens: 0, chunkOverlap: 0, minChunkTokens: 0, model: 
 
 /** Encoded points of one segment, in one growing buffer, each placed so its floats are 4-byte aligned. */
 class PointPacker {
-  private bytes: Uint8Array;
+  // Allocated by the first point: a segment without vectors (text to embed) needs none.
+  private bytes = new Uint8Array(0);
   private used = 0;
 
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(capacity);
-  }
+  /** `capacity`: the segment's size, which its encoded points rarely exceed. */
+  constructor(private readonly capacity: number) {}
 
   add(point: EncodablePoint): { offset: number; length: number } {
     let offset = 0;
@@ -29,7 +29,7 @@ class PointPacker {
       const floatsAt = size - point.vector.byteLength;
       offset = this.used + ((4 - ((this.used + floatsAt) % 4)) % 4);
       if (offset + size > this.bytes.length) {
-        const grown = new Uint8Array(Math.max(this.bytes.length * 2, offset + size));
+        const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.capacity, offset + size));
         grown.set(this.bytes.subarray(0, this.used));
         this.bytes = grown;
       }

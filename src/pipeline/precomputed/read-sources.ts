@@ -15,7 +15,7 @@ export interface ThreadedReadOptions extends ReadOptions {
 }
 
 /** Reader threads `configured` asks for: by default one per core the main thread does not use. */
-export function readerThreadCount(configured: number | undefined): number {
+function readerThreadCount(configured: number | undefined): number {
   return configured ?? Math.max(0, availableParallelism() - 1);
 }
 

@@ -49,7 +49,7 @@ export interface EmbedStageOptions {
 }
 
 /** `auto`: where it starts (and the least queue time lowers it to), and the most it may reach. */
-export const autoConcurrency = { initial: 4, max: maxAutoConcurrency } as const;
+const autoConcurrency = { initial: 4, max: maxAutoConcurrency } as const;
 
 /**
  * The most `auto` may reach: three quarters of what the server admits, so that other clients of the
@@ -156,7 +156,8 @@ export class EmbedStage {
 
   private async send(batch: WorkItem[]): Promise<void> {
     const started = performance.now();
-    let round = this.adaptive?.round ?? 0;
+    // Set by each attempt: the concurrency round the request was sent in.
+    let round = 0;
     let result: EmbedResult;
     this.awaiting += 1;
     try {
