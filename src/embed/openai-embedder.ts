@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import type { EmbedderConfig } from '../config/schema.js';
 import { ServiceError } from '../errors.js';
 import { askEveryEndpoint } from './answering-endpoint.js';
-import { teiBodyBudgetBytes } from './batch-limits.js';
+import { batchLimitsFrom } from './batch-limits.js';
 import { decodeEmbeddingList } from './decode.js';
 import { checkCount, decodeOrThrow, withTimings } from './embed-response.js';
 import type { Embedder, EmbedderInfo, EmbedResult } from './embedder.js';
@@ -16,7 +16,8 @@ import { createTeiDispatcher, endpointUrl, type TeiEndpoint, teiEndpoints, teiRe
  * defaults, which every OpenAI-compatible server takes; `tei.maxClientBatchSize` and
  * `tei.maxBatchTokens` raise them.
  */
-const openAiDefaultLimits = { maxInputs: 32, maxTokens: 16_384 } as const;
+/** What these servers cannot tell: TEI's defaults, unless config says otherwise. */
+const openAiDefaultLimits = { maxClientBatchSize: 32, maxBatchTokens: 16_384 } as const;
 
 const sizeProbe = 'taboot embedding size probe';
 
@@ -83,16 +84,12 @@ export class OpenAiEmbedder implements Embedder {
       const shown = listed.length > 5 ? `${listed.slice(0, 5).join(', ')}, ...` : listed.join(', ');
       this.warnings.push(`tei.model ${this.model} is not among the models the server lists (${shown})`);
     }
-    const maxTokens = this.settings.maxBatchTokens ?? openAiDefaultLimits.maxTokens;
+    const limits = batchLimitsFrom(openAiDefaultLimits, this.settings);
     return {
       modelId: this.model,
-      limits: {
-        maxInputs: this.settings.maxClientBatchSize ?? openAiDefaultLimits.maxInputs,
-        maxTokens,
-        maxBytes: teiBodyBudgetBytes,
-      },
+      limits,
       // Without a stated context length, no input can be longer than a whole request.
-      maxInputTokens: this.settings.maxInputTokens ?? served?.maxModelLen ?? maxTokens,
+      maxInputTokens: this.settings.maxInputTokens ?? served?.maxModelLen ?? limits.maxTokens,
       route: `OpenAI-compatible /embeddings (${this.encodingFormat})`,
     };
   }

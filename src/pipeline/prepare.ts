@@ -67,10 +67,7 @@ export async function prepareIngest(
     warnings,
     bulk,
     syncState: new SyncState(collection.metadata, (entries) =>
-      withRetry(() => updateCollectionMetadata(qdrant, config.collection.name, entries), {
-        ...defaultRetryPolicy,
-        maxRetries: config.ingest.maxRetries,
-      }),
+      withRetry(() => updateCollectionMetadata(qdrant, config.collection.name, entries), retryPolicy(config)),
     ),
     close: async () => {
       await Promise.all([sink.close(), embedder.close(), lock.release()]);
@@ -83,9 +80,13 @@ export async function prepareIngest(
  * there at all (connection refused, unknown host) is reported at once: the user must start it.
  */
 function preflightRetry(config: Config) {
-  const policy = { ...defaultRetryPolicy, maxRetries: config.ingest.maxRetries };
+  const policy = retryPolicy(config);
   return <T>(operation: () => Promise<T>) =>
     withRetry(operation, policy, { retryIf: (error) => !error.unreachable });
+}
+
+function retryPolicy(config: Config) {
+  return { ...defaultRetryPolicy, maxRetries: config.ingest.maxRetries };
 }
 
 /** Qdrant for `--dry-run --prune`: lists stored documents, and can do nothing else. */
