@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Embedder, EmbedderInfo, EmbedResult } from '../../src/embed/embedder.js';
 import { ServiceError } from '../../src/errors.js';
 import { EmbedStage } from '../../src/pipeline/stages/embed.js';
@@ -211,7 +211,9 @@ describe('after a fatal error', () => {
     const added: Promise<void>[] = [];
     for (let index = 0; index < 5; index += 1) added.push(stage.add(embedded(index)));
     await Promise.allSettled(added);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Once the first request has failed (and the failure has passed through the queue), the stage is broken.
+    await vi.waitFor(() => expect(settled).toContain(1));
+    await new Promise((resolve) => setImmediate(resolve));
     await expect(stage.add(embedded(9))).rejects.toThrow('NOT_FOUND');
     await expect(stage.finish()).rejects.toThrow('NOT_FOUND');
     // The second request was still in flight when the first failed: finish waited for it.
